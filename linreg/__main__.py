@@ -1,0 +1,3 @@
+from linreg.cli import main
+
+main()

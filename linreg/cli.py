@@ -1,0 +1,71 @@
+"""The `linreg` command (and `python -m linreg`): Hydra parses the overrides, `run` does the work.
+
+Bad input ends with one line on stderr naming the key at fault and exit status 2, with no
+traceback; set LINREG_DEBUG=1 to see the traceback.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import shutil
+import sys
+from pathlib import Path
+
+import hydra
+from hydra.core.hydra_config import HydraConfig
+from hydra.errors import HydraException
+from omegaconf import DictConfig
+from omegaconf.errors import OmegaConfBaseException
+
+from linreg import config  # noqa: F401  (registers the schemas that conf/ names)
+from linreg.errors import LinregError, one_line
+
+log = logging.getLogger("linreg")
+
+USAGE_ERROR = 2
+
+
+def main() -> None:
+    debug = os.environ.get("LINREG_DEBUG") == "1"
+    # Let Hydra's own errors (unknown key, unknown option, wrong type) reach us un-printed.
+    os.environ.setdefault("HYDRA_FULL_ERROR", "1")
+    try:
+        _hydra_main()
+    except (LinregError, HydraException, OmegaConfBaseException) as exc:
+        if debug:
+            raise
+        _fail(exc)
+
+
+@hydra.main(version_base="1.3", config_path="pkg://linreg.conf", config_name="config")
+def _hydra_main(cfg: DictConfig) -> dict:
+    from linreg.run import run  # after argument parsing: `linreg --help` stays quick
+
+    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    try:
+        result = run(cfg, run_dir)
+    except LinregError as exc:
+        if os.environ.get("LINREG_DEBUG") == "1":
+            raise
+        # nothing was trained: leave no folder that looks like a result
+        shutil.rmtree(run_dir, ignore_errors=True)
+        _fail(exc)
+    log.info("w = %s, b = %s", _fmt(result["w"]), _fmt(result["b"]))
+    log.info("train loss %s, full-data MSE %s (least squares %.4f), R^2 %s",
+             _fmt(result["loss"]["train"]), _fmt(result["loss"]["full_mse"]),
+             result["reference"]["mse_ols"], _fmt(result["r2"]))
+    log.info("status %s; run folder: %s", result["status"], run_dir.resolve())
+    return result
+
+
+def _fail(exc: BaseException) -> None:
+    # a raise inside Hydra's job would be printed with "Error executing job"; exit directly
+    print(f"linreg: error: {one_line(exc)}", file=sys.stderr)
+    sys.exit(USAGE_ERROR)
+
+
+def _fmt(value) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_fmt(v) for v in value) + "]"
+    return "nan" if value is None else f"{value:.4f}"

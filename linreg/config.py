@@ -1,0 +1,76 @@
+"""The typed schema behind conf/, and the checks every config passes before any work.
+
+Each group's option schemas live in the group's own module (dataset, init, optimizer, loss;
+`train` in train.py) and are registered here in Hydra's ConfigStore as `<option>_schema`, which
+each YAML file names in its defaults list. Hydra then rejects unknown keys and wrong types at
+compose time; `validate` adds the range rules, declared as field metadata next to each field
+(`{"gt": 0}` means "must be > 0").
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from dataclasses import dataclass, field
+from typing import Any
+
+from hydra.core.config_store import ConfigStore
+from omegaconf import MISSING, DictConfig, OmegaConf
+
+from linreg import dataset, init, loss, optimizer
+from linreg.errors import ConfigError
+from linreg.train import TrainConfig
+
+GROUPS = {"dataset": dataset, "init": init, "optimizer": optimizer, "loss": loss}
+
+
+@dataclass
+class RunConfig:
+    seed: int = 0
+    train: TrainConfig = field(default_factory=TrainConfig)
+    dataset: Any = MISSING
+    init: Any = MISSING
+    optimizer: Any = MISSING
+    loss: Any = MISSING
+
+
+def register() -> None:
+    store = ConfigStore.instance()
+    store.store(name="linreg_schema", node=RunConfig)
+    for group, module in GROUPS.items():
+        for option, schema in module.SCHEMAS.items():
+            store.store(group=group, name=f"{option}_schema", node=schema)
+
+
+register()
+
+_RULES = {"gt": (lambda v, x: v > x, "> {}"), "ge": (lambda v, x: v >= x, ">= {}"),
+          "lt": (lambda v, x: v < x, "< {}"), "le": (lambda v, x: v <= x, "<= {}")}
+
+
+def validate(cfg: DictConfig) -> RunConfig:
+    """Turn a composed config into typed objects, or raise ConfigError naming the key."""
+    run = OmegaConf.to_object(cfg)
+    # `+key=value` slips past Hydra's struct check, and to_object drops the key silently
+    _check_keys(cfg, run, "")
+    for name in ("train", *GROUPS):
+        _check_keys(cfg[name], getattr(run, name), f"{name}.")
+        _check_ranges(getattr(run, name), name)
+    optimizer.check(run.optimizer)
+    return run
+
+
+def _check_keys(node: DictConfig, schema: Any, prefix: str) -> None:
+    known = {f.name for f in dataclasses.fields(schema)}
+    for key in node:
+        if key not in known:
+            valid = ", ".join(sorted(known))
+            raise ConfigError(f"{prefix}{key}: unknown key (valid keys: {valid})")
+
+
+def _check_ranges(node: Any, prefix: str) -> None:
+    for f in dataclasses.fields(node):
+        value = getattr(node, f.name)
+        for rule, bound in f.metadata.items():
+            holds, text = _RULES[rule]
+            if not holds(value, bound):
+                raise ConfigError(f"{prefix}.{f.name}: must be {text.format(bound)}, got {value}")

@@ -1,0 +1,96 @@
+"""Optimizers: the `optimizer` config group.
+
+`ManualSGD` is stochastic gradient descent written from scratch with torch.optim.SGD's exact
+update rule, in the same order of floating-point operations, so that for the same gradients
+both give bit-identical parameters (tests/test_optimizer.py proves it):
+
+    g = grad + weight_decay * p
+    buf = g                                      (first step)
+    buf = momentum * buf + (1 - dampening) * g   (later steps)
+    g = g + momentum * buf if nesterov else buf  (when momentum != 0)
+    p = p - lr * g
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+import torch
+
+from linreg.errors import ConfigError
+
+
+@dataclass
+class TorchSGDConfig:
+    """torch.optim.SGD."""
+
+    name: str = "torch_sgd"
+    lr: float = field(default=0.01, metadata={"gt": 0})
+    momentum: float = field(default=0.0, metadata={"ge": 0})
+    dampening: float = field(default=0.0, metadata={"ge": 0, "le": 1})
+    nesterov: bool = False
+    weight_decay: float = field(default=0.0, metadata={"ge": 0})
+
+
+@dataclass
+class ManualSGDConfig(TorchSGDConfig):
+    """SGD from scratch; `divide_by_batch_size` is the tutorial's extra division."""
+
+    name: str = "manual_sgd"
+    divide_by_batch_size: bool = False
+
+
+SCHEMAS = {"manual_sgd": ManualSGDConfig, "torch_sgd": TorchSGDConfig}
+
+
+class ManualSGD:
+    """SGD from scratch, with the interface of torch.optim.SGD: step() reads each p.grad."""
+
+    def __init__(self, params: Iterable[torch.Tensor], lr: float, momentum: float = 0.0,
+                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
+                 grad_divisor: float = 1.0) -> None:
+        self.params = list(params)
+        self.lr, self.momentum, self.dampening = lr, momentum, dampening
+        self.weight_decay, self.nesterov = weight_decay, nesterov
+        self.grad_divisor = grad_divisor
+        self.momentum_buffers: list[torch.Tensor | None] = [None] * len(self.params)
+        self.param_groups = [{"lr": lr}]  # read by the recorder, as for torch's optimizers
+
+    @torch.no_grad()
+    def step(self) -> None:
+        for i, p in enumerate(self.params):
+            g = p.grad
+            if self.grad_divisor != 1:
+                g = g / self.grad_divisor
+            if self.weight_decay != 0:
+                g = g.add(p, alpha=self.weight_decay)
+            if self.momentum != 0:
+                buf = self.momentum_buffers[i]
+                if buf is None:
+                    buf = self.momentum_buffers[i] = g.detach().clone()
+                else:
+                    buf.mul_(self.momentum).add_(g, alpha=1 - self.dampening)
+                g = g.add(buf, alpha=self.momentum) if self.nesterov else buf
+            p.add_(g, alpha=-self.lr)
+
+
+def check(cfg) -> None:
+    """Combinations torch.optim.SGD refuses, caught before any work is done."""
+    prefix = "optimizer"
+    if cfg.nesterov and (cfg.momentum <= 0 or cfg.dampening != 0):
+        raise ConfigError(f"{prefix}.nesterov: needs momentum > 0 and dampening = 0 "
+                          f"(got momentum={cfg.momentum}, dampening={cfg.dampening})")
+
+
+def build(cfg, params: list[torch.Tensor], batch_size: int):
+    """Build the optimizer chosen by `cfg.name` over `params`."""
+    hyper = dict(lr=cfg.lr, momentum=cfg.momentum, dampening=cfg.dampening,
+                 weight_decay=cfg.weight_decay, nesterov=cfg.nesterov)
+    if cfg.name == "torch_sgd":
+        # imported here: torch.optim's first use pulls in torch._dynamo, about a second
+        from torch.optim import SGD
+
+        return SGD(params, **hyper)
+    divisor = batch_size if cfg.divide_by_batch_size else 1
+    return ManualSGD(params, grad_divisor=divisor, **hyper)

@@ -1,0 +1,107 @@
+"""The training loop: the `train` config group.
+
+Minibatch SGD on y_hat = X @ w + b with the loss's analytic gradient (no autograd graph), and
+no host synchronisation inside an epoch: losses are summed on the tensor side and read once
+per epoch, when the epoch's full-data numbers are taken.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+
+import torch
+
+from linreg.dataset import Data
+from linreg.errors import ConfigError
+from linreg.model import predict
+
+
+@dataclass
+class TrainConfig:
+    epochs: int = field(default=50, metadata={"ge": 1})
+    batch_size: int = field(default=16, metadata={"ge": 1})
+    shuffle: bool = True
+    drop_last: bool = True  # the tutorial drops the last partial batch
+
+
+@dataclass
+class History:
+    """One entry per epoch run; non-finite values are kept as they were (NaN, inf)."""
+
+    train_loss: list[float] = field(default_factory=list)  # sample-weighted mean of batch losses
+    full_mse: list[float] = field(default_factory=list)  # MSE on all rows after the epoch
+    grad_norm: list[float] = field(default_factory=list)  # full-data gradient norm after it
+    w: list[list[float]] = field(default_factory=list)
+    b: list[float] = field(default_factory=list)
+    lr: list[float] = field(default_factory=list)
+    status: str = "ok"  # "ok" or "diverged"
+    steps: int = 0
+    train_s: float = 0.0
+
+    @property
+    def epochs_run(self) -> int:
+        return len(self.train_loss)
+
+
+def batches_per_epoch(n_rows: int, cfg: TrainConfig) -> int:
+    if cfg.batch_size > n_rows:
+        raise ConfigError(f"train.batch_size: {cfg.batch_size} is larger than the "
+                          f"{n_rows} training rows")
+    return n_rows // cfg.batch_size if cfg.drop_last else -(-n_rows // cfg.batch_size)
+
+
+def train(data: Data, w: torch.Tensor, b: torch.Tensor, loss, optimizer, cfg: TrainConfig,
+          seed: int, on_epoch: Callable[[int, History], None] | None = None) -> History:
+    """Train w (d, 1) and b (1,) in place; `optimizer` steps them from their .grad."""
+    X, y = data.X, data.y
+    n_rows, size = X.shape[0], cfg.batch_size
+    n_batches = batches_per_epoch(n_rows, cfg)
+    rows_seen = min(n_batches * size, n_rows)
+    generator = torch.Generator().manual_seed(seed)
+    w.grad, b.grad = torch.zeros_like(w), torch.zeros_like(b)
+    history = History()
+    start = time.perf_counter()
+    for epoch in range(cfg.epochs):
+        if cfg.shuffle:
+            # one gather per epoch, then every batch is a contiguous slice
+            order = torch.randperm(n_rows, generator=generator)
+            X_epoch, y_epoch = X[order], y[order]
+        else:
+            X_epoch, y_epoch = X, y
+        loss_sum = torch.zeros((), dtype=X.dtype)
+        for i in range(n_batches):
+            xb, yb = X_epoch[i * size:(i + 1) * size], y_epoch[i * size:(i + 1) * size]
+            r = predict(xb, w, b) - yb
+            loss_sum += loss(r) * xb.shape[0]
+            dr = loss.grad(r)
+            torch.mm(xb.T, dr, out=w.grad)
+            torch.sum(dr, dim=0, out=b.grad)
+            optimizer.step()
+        history.steps += n_batches
+        _end_of_epoch(history, data, w, b, loss, optimizer, loss_sum / rows_seen)
+        if on_epoch is not None:
+            on_epoch(epoch + 1, history)
+        if history.status == "diverged":
+            break
+    history.train_s = time.perf_counter() - start
+    return history
+
+
+def _end_of_epoch(history: History, data: Data, w: torch.Tensor, b: torch.Tensor, loss,
+                  optimizer, train_loss: torch.Tensor) -> None:
+    """Append the epoch's numbers, read from the tensors in a single host transfer."""
+    r = predict(data.X, w, b) - data.y
+    dr = loss.grad(r)
+    grad_norm = torch.sqrt((data.X.T @ dr).square().sum() + dr.sum().square())
+    numbers = torch.cat([train_loss.reshape(1), (r * r).mean().reshape(1),
+                         grad_norm.reshape(1), b, w.reshape(-1)]).tolist()
+    history.train_loss.append(numbers[0])
+    history.full_mse.append(numbers[1])
+    history.grad_norm.append(numbers[2])
+    history.b.append(numbers[3])
+    history.w.append(numbers[4:])
+    history.lr.append(optimizer.param_groups[0]["lr"])
+    if not torch.isfinite(torch.tensor(numbers[:2] + numbers[3:])).all():
+        history.status = "diverged"
