@@ -11,6 +11,10 @@ class ConfigError(LinregError):
     """A config value that is out of range or inconsistent, named by its full key."""
 
 
+class DataError(LinregError):
+    """Data linreg cannot train on: the message names the file, column or row at fault."""
+
+
 def one_line(exc: BaseException) -> str:
     """Condense a linreg, Hydra or OmegaConf error into one line that names the key at fault."""
     from hydra.errors import MissingConfigException
@@ -36,7 +40,7 @@ def one_line(exc: BaseException) -> str:
 def _valid_keys(exc: BaseException) -> str:
     parent = getattr(exc, "parent_node", None)
     try:
-        keys = sorted(str(k) for k in parent.keys() if k != "hydra") if parent is not None else []
+        keys = sorted(str(k) for k in parent if k != "hydra") if parent is not None else []
     except Exception:  # a node in a broken state has no keys to offer; the message still stands
         keys = []
     return f" (valid keys: {', '.join(keys)})" if keys else ""
