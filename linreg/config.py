@@ -18,6 +18,7 @@ from omegaconf import MISSING, DictConfig, OmegaConf
 
 from linreg import dataset, init, loss, optimizer
 from linreg.errors import ConfigError
+from linreg.sweep import SummaryConfig
 from linreg.train import TrainConfig
 
 GROUPS = {"dataset": dataset, "init": init, "optimizer": optimizer, "loss": loss}
@@ -27,6 +28,7 @@ GROUPS = {"dataset": dataset, "init": init, "optimizer": optimizer, "loss": loss
 class RunConfig:
     seed: int = 0
     train: TrainConfig = field(default_factory=TrainConfig)
+    summary: SummaryConfig = field(default_factory=SummaryConfig)
     dataset: Any = MISSING
     init: Any = MISSING
     optimizer: Any = MISSING
@@ -52,7 +54,7 @@ def validate(cfg: DictConfig) -> RunConfig:
     run = OmegaConf.to_object(cfg)
     # `+key=value` slips past Hydra's struct check, and to_object drops the key silently
     _check_keys(cfg, run, "")
-    for name in ("train", *GROUPS):
+    for name in ("train", "summary", *GROUPS):
         _check_keys(cfg[name], getattr(run, name), f"{name}.")
         _check_ranges(getattr(run, name), name)
     optimizer.check(run.optimizer)

@@ -1,0 +1,191 @@
+"""Sweeps (`linreg -m ...`): job folders named by their values, a failed job kept as a result,
+and a summary of the whole sweep when it ends.
+
+Hydra runs the jobs: the basic launcher one after another in this process; joblib, submitit
+and optuna's trials possibly in other processes, which drop return values. So everything goes
+through the sweep folder:
+- `SweepSummary`, a Hydra callback (hydra.callbacks in conf/config.yaml), writes sweep.json
+  (which keys are swept, how many jobs) before the first job, and after the last reads every
+  job's metrics.json back, writes summary.csv and summary.png and prints the ranking; if any
+  job failed, `raise_if_jobs_failed` (called by cli.py once Hydra returns: Hydra turns an
+  exception in a callback into a warning) ends the command with one line;
+- `job_folder`, the `linreg_job` resolver behind hydra.sweep.subdir, names a job's folder by
+  its swept values: `3_lr=0.1_batch_size=8` (no commas or colons, which `tensorboard --logdir`
+  would parse);
+- `record_failure` and `objective` serve the task function in cli.py.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+import re
+import shutil
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from hydra.experimental.callback import Callback
+from omegaconf import DictConfig, OmegaConf
+
+from linreg import compare
+from linreg.compare import Metric
+from linreg.errors import LinregError, one_line
+
+log = logging.getLogger(__name__)
+
+PLAN_FILE = "sweep.json"
+NAME_LIMIT = 120  # characters of a job folder's name; the job number first keeps it unique
+
+
+@dataclass
+class SummaryConfig:
+    """The `summary` config section: the metric a sweep is ranked by and optuna optimises."""
+
+    rank_by: Metric = Metric.full_mse
+
+
+class SweepFailed(LinregError):
+    """Some jobs of a sweep failed; the others ran and are summarised."""
+
+    exit_status = 1  # not 2: the command line was fine, some jobs were not
+
+
+def in_sweep() -> bool:
+    from hydra.core.hydra_config import HydraConfig
+    from hydra.types import RunMode
+
+    return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
+
+
+def record_failure(run_dir: Path, exc: Exception, started: float) -> None:
+    """Record a job that raised as status "failed" with its one-line reason; the sweep goes on."""
+    from linreg import metrics
+
+    reason = one_line(exc)
+    if not isinstance(exc, LinregError):  # a bug, not bad input: keep the traceback in train.log
+        reason = f"{type(exc).__name__}: {reason}"
+        log.debug("the job raised", exc_info=exc)
+    log.error("job failed: %s", reason)
+    metrics.write(run_dir, {"status": "failed", "error": reason,
+                            "wall_s": time.perf_counter() - started})
+
+
+def objective(result: dict[str, Any], metric: Metric) -> float:
+    """The number optuna optimises; a diverged run gets the worst value there is."""
+    value = compare.Job(Path(), result).metric(metric.name)
+    if value is None:
+        return -math.inf if metric.name in compare.HIGHER_IS_BETTER else math.inf
+    return value
+
+
+def job_folder(sweep_dir: str, num: int, overrides: list[str]) -> str:
+    """`3_lr=0.1_batch_size=8`: the job number (zero-padded when the job count is known, so
+    the folders sort), then the swept values, with short keys; every override if the plan is
+    unknown."""
+    plan = read_plan(Path(sweep_dir))
+    pairs = [compare.split_override(o) for o in overrides]
+    if "swept" in plan:
+        pairs = [(key, value) for key, value in pairs if key in plan["swept"]]
+    names = compare.short_names([key for key, _ in pairs])
+    width = len(str(plan["jobs"] - 1)) if plan.get("jobs") else 1
+    parts = [f"{int(num):0{width}d}", *(f"{names[k]}={_safe(v)}" for k, v in pairs)]
+    return "_".join(parts)[:NAME_LIMIT]
+
+
+def sweep_plan(config: DictConfig) -> dict[str, Any]:
+    """The swept keys (from the command line and hydra.sweeper.params) and the number of jobs
+    (None when the sweeper decides it as it goes)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+
+    params = OmegaConf.select(config, "hydra.sweeper.params") or {}
+    args = [f"{key}={value}" for key, value in params.items()]
+    args += list(config.hydra.overrides.task)
+    sizes: dict[str, int | None] = {}
+    for override in OverridesParser.create().parse_overrides(args):
+        if override.is_sweep_override():
+            try:
+                sizes[override.key_or_group] = len(list(override.sweep_string_iterator()))
+            except Exception:  # interval() and glob() have no size of their own
+                sizes[override.key_or_group] = None
+    sweeper = str(OmegaConf.select(config, "hydra.sweeper._target_", default=""))
+    jobs = None
+    if sweeper.endswith("BasicSweeper") and None not in sizes.values():
+        jobs = math.prod(sizes.values())
+    elif "optuna" in sweeper:
+        jobs = OmegaConf.select(config, "hydra.sweeper.n_trials")
+    return {"swept": list(sizes), "jobs": jobs, "command_line": args}
+
+
+def read_plan(sweep_dir: Path) -> dict[str, Any]:
+    try:
+        return json.loads((sweep_dir / PLAN_FILE).read_text())
+    except (FileNotFoundError, json.JSONDecodeError):
+        return {}
+
+
+class SweepSummary(Callback):
+    """Plan before the first job, summary after the last (the basic launcher and all others)."""
+
+    started: list[Path] = []  # sweep folders this process made, for `discard_empty`
+    failure: SweepFailed | None = None  # set when the sweep ends with failed jobs
+
+    def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        sweep_dir = Path(config.hydra.sweep.dir)
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        (sweep_dir / PLAN_FILE).write_text(json.dumps(sweep_plan(config), indent=2) + "\n")
+        SweepSummary.started.append(sweep_dir)
+
+    def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        sweep_dir = Path(config.hydra.sweep.dir).resolve()
+        metric = config.summary.rank_by
+        metric = metric.name if isinstance(metric, Metric) else str(metric)
+        jobs = [compare.load(folder) for folder in compare.find_runs([sweep_dir])]
+        print(compare.summarise(jobs, sweep_dir, metric, read_plan(sweep_dir).get("swept", [])))
+        print(f"summary: {sweep_dir / compare.CSV_FILE}, {sweep_dir / compare.PNG_FILE}")
+        failed = sorted((job for job in jobs if job.status == "failed"), key=lambda j: j.num)
+        if failed:
+            first = failed[0]
+            SweepSummary.failure = SweepFailed(
+                f"{len(failed)} of {len(jobs)} jobs failed (first: job {first.num}, "
+                f"{' '.join(first.overrides)}: {first.metrics.get('error')}); "
+                f"see {sweep_dir / compare.CSV_FILE}")
+
+
+def raise_if_jobs_failed() -> None:
+    if SweepSummary.failure is not None:
+        raise SweepSummary.failure
+
+
+def discard_empty() -> None:
+    """Remove sweep folders that no job reached (the sweep stopped on bad input)."""
+    for sweep_dir in SweepSummary.started:
+        if sweep_dir.is_dir() and all(p.name in (PLAN_FILE, "multirun.yaml")
+                                      for p in sweep_dir.iterdir()):
+            shutil.rmtree(sweep_dir)
+
+
+def _safe(value: str | None) -> str:
+    """A value as a folder-name part: letters, digits and . _ + - only; long floats shortened."""
+    if value is None:  # ~key removes a key
+        return "removed"
+    try:
+        number = float(value)
+        if len(value) > 8 and math.isfinite(number) and number != int(number):
+            value = f"{number:.4g}"
+    except ValueError:
+        pass
+    return re.sub(r"[^A-Za-z0-9._+-]", "-", value)
+
+
+def _direction(metric: Any) -> str:
+    """optuna's direction for a metric: `linreg_direction` in conf/hydra/sweeper/sgd_search.yaml."""
+    name = metric.name if isinstance(metric, Metric) else str(metric)
+    return "maximize" if name in compare.HIGHER_IS_BETTER else "minimize"
+
+
+for _name, _resolver in (("linreg_job", job_folder), ("linreg_direction", _direction)):
+    if not OmegaConf.has_resolver(_name):
+        OmegaConf.register_new_resolver(_name, _resolver)
