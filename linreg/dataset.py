@@ -1,22 +1,65 @@
-"""Datasets: the `dataset` config group. Each option turns its config into a `Data`."""
+"""Datasets: the `dataset` config group. Each option turns its config into a `Data`.
+
+    synthetic  scikit-learn's make_regression (the tutorial's data), optionally with outliers
+    diabetes   scikit-learn's bundled diabetes data, 442 rows x 10 features, in raw units
+    csv        a CSV file of numbers (linreg/csvfile.py reads it)
+
+Every option has `standardize`; the split into training and validation rows and the
+standardization itself happen after loading (linreg/preprocess.py), the same for every option.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+import numpy as np
 import torch
+from omegaconf import MISSING
 
 
 @dataclass
-class SyntheticConfig:
+class DatasetConfig:
+    name: str = MISSING
+    # scale each feature to mean 0, std 1 with statistics of the training rows only
+    standardize: bool = False
+
+
+@dataclass
+class SyntheticConfig(DatasetConfig):
     """scikit-learn's make_regression; the defaults are the tutorial's exact settings."""
 
     name: str = "synthetic"
     n_samples: int = field(default=120, metadata={"ge": 2})
     n_features: int = field(default=1, metadata={"ge": 1})
+    # features with a nonzero true weight; capped at n_features (scikit-learn's default, 10)
+    n_informative: int = field(default=10, metadata={"ge": 0})
     noise: float = field(default=15.0, metadata={"ge": 0})
     bias: float = 12.0
     random_state: int = 42
+    # fraction of targets pushed far off (up, by outlier_shift standard deviations of y)
+    outliers: float = field(default=0.0, metadata={"ge": 0, "le": 0.5})
+    outlier_shift: float = 5.0
+
+
+@dataclass
+class DiabetesConfig(DatasetConfig):
+    """scikit-learn's bundled diabetes data (no download), in its raw units."""
+
+    name: str = "diabetes"
+    standardize: bool = True
+
+
+@dataclass
+class CSVConfig(DatasetConfig):
+    """A CSV file of numbers; `path` is relative to the directory linreg was started from."""
+
+    name: str = "csv"
+    path: str = MISSING
+    target: str | None = None  # column name (or number, from 0, without a header); None: last
+    features: list[str] | None = None  # None: every column but the target
+    delimiter: str = ","
+    header: bool = True
+    standardize: bool = True
 
 
 @dataclass
@@ -27,6 +70,8 @@ class Data:
     y: torch.Tensor
     w_true: list[float] | None = None
     b_true: float | None = None
+    feature_names: list[str] | None = None
+    source: str = ""  # how messages name the data: "synthetic", "diabetes", a file's path
 
     def __post_init__(self) -> None:
         n = self.X.shape[0]
@@ -38,25 +83,65 @@ class Data:
     def n_features(self) -> int:
         return self.X.shape[1]
 
+    def feature_name(self, j: int) -> str:
+        return self.feature_names[j] if self.feature_names else f"x{j}"
+
 
 def load_synthetic(cfg: SyntheticConfig) -> Data:
     # imported here: scikit-learn (and scipy behind it) costs a second of start-up
     from sklearn.datasets import make_regression
 
     X, y, coef = make_regression(
-        n_samples=cfg.n_samples, n_features=cfg.n_features, noise=cfg.noise,
-        bias=cfg.bias, coef=True, random_state=cfg.random_state,
+        n_samples=cfg.n_samples, n_features=cfg.n_features, n_informative=cfg.n_informative,
+        noise=cfg.noise, bias=cfg.bias, coef=True, random_state=cfg.random_state,
     )
+    if cfg.outliers > 0:
+        y = push_outliers(y, cfg.outliers, cfg.outlier_shift, cfg.random_state)
     return Data(
         X=torch.as_tensor(X, dtype=torch.float32),
         y=torch.as_tensor(y, dtype=torch.float32).reshape(-1, 1),
         w_true=[float(c) for c in coef.reshape(-1)],
         b_true=float(cfg.bias),
+        source="synthetic",
     )
 
 
-SCHEMAS = {"synthetic": SyntheticConfig}
-LOADERS = {"synthetic": load_synthetic}
+def push_outliers(y: np.ndarray, fraction: float, shift: float, seed: int) -> np.ndarray:
+    """Move round(fraction * n) targets, chosen by `seed`, up by 0.5 to 1.5 x shift std(y)."""
+    # a generator of its own: the clean data stay exactly make_regression's
+    rng = np.random.default_rng(seed)
+    n = len(y)
+    rows = rng.choice(n, size=round(fraction * n), replace=False)
+    y = y.copy()
+    y[rows] += shift * y.std() * rng.uniform(0.5, 1.5, size=len(rows))
+    return y
+
+
+def load_diabetes(cfg: DiabetesConfig) -> Data:
+    from sklearn.datasets import load_diabetes as sklearn_diabetes
+
+    # scaled=False: the raw units (age in years, bmi, blood pressure, ...); scikit-learn's
+    # default pre-scales every column, which would hide the standardization lesson
+    bunch = sklearn_diabetes(scaled=False)
+    return Data(
+        X=torch.as_tensor(bunch.data, dtype=torch.float32),
+        y=torch.as_tensor(bunch.target, dtype=torch.float32).reshape(-1, 1),
+        feature_names=list(bunch.feature_names),
+        source="diabetes",
+    )
+
+
+def load_csv(cfg: CSVConfig) -> Data:
+    from linreg.csvfile import read_csv
+
+    path, names, X, y = read_csv(cfg.path, cfg.target, cfg.features, cfg.delimiter, cfg.header)
+    return Data(X=torch.as_tensor(X, dtype=torch.float32),
+                y=torch.as_tensor(y, dtype=torch.float32).reshape(-1, 1),
+                feature_names=names, source=str(path))
+
+
+SCHEMAS = {"synthetic": SyntheticConfig, "diabetes": DiabetesConfig, "csv": CSVConfig}
+LOADERS = {"synthetic": load_synthetic, "diabetes": load_diabetes, "csv": load_csv}
 
 
 def load(cfg) -> Data:
