@@ -1,13 +1,21 @@
 """Figures: fit.png (the data and the lines through it) and loss.png (loss per epoch).
 
 Drawn on matplotlib's Figure directly, never pyplot, so no window can open and no global
-state is shared between runs of one sweep.
+state is shared between runs of one sweep. Labels are English, or with `plot.lang=zh` the
+tutorial's Chinese, drawn with a CJK font found on the machine (trajectory.png, the lesson
+figure, lives in linreg/trajectory.py).
 """
 
 from __future__ import annotations
 
+import functools
+import logging
 import math
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import torch
 
@@ -15,7 +23,104 @@ from linreg.dataset import Data
 from linreg.model import LeastSquares, predict
 from linreg.train import History
 
+if TYPE_CHECKING:
+    from matplotlib.figure import Figure
+
+log = logging.getLogger(__name__)
+
 FIT_FILE, LOSS_FILE = "fit.png", "loss.png"
+
+
+@dataclass
+class PlotConfig:
+    lang: str = field(default="en", metadata={"one_of": ("en", "zh")})  # labels of figures
+
+
+LABELS = {
+    "en": {"data": "data", "val": "validation rows", "fit": "linreg fit", "true": "true",
+           "ols": "least squares", "fit_title": "Linear regression fit", "x": "x", "y": "y",
+           "last_finite": "last finite fit (epoch {})", "actual": "actual y",
+           "predicted": "predicted y", "diagonal": "predicted = actual",
+           "many_title": "Predicted against actual ({} features)",
+           "train_loss": "train loss ({}, batch mean)", "full_mse": "full-data MSE",
+           "val_loss": "validation loss ({})", "ols_mse": "least-squares MSE {:.2f}",
+           "loss_title": "Loss per epoch", "diverged": " (diverged at epoch {})",
+           "epoch": "epoch", "loss": "loss", "path_title": "Loss surface and the path of SGD",
+           "start": "start", "end": "end", "ridge": "ridge: SGD's limit with weight decay",
+           "path": "SGD path", "outside": "outside the frame", "after_epoch": "after epoch N",
+           "steps": "{} steps", "true_point": "true",
+           "lowest": "lowest {} on the grid", "standardized": "standardized"},
+    "zh": {"data": "数据点", "val": "验证数据", "fit": "拟合直线", "true": "真实直线",
+           "ols": "最小二乘", "fit_title": "线性回归拟合", "x": "特征值 X", "y": "标签值 Y",
+           "last_finite": "最后有限的拟合 (第 {} 轮)", "actual": "实际值",
+           "predicted": "预测值", "diagonal": "预测 = 实际",
+           "many_title": "预测值与实际值 ({} 个特征)",
+           "train_loss": "训练损失 ({}, 批次平均)", "full_mse": "全部训练数据的 MSE",
+           "val_loss": "验证损失 ({})", "ols_mse": "最小二乘 MSE {:.2f}",
+           "loss_title": "损失变化曲线", "diverged": " (第 {} 轮发散)",
+           "epoch": "轮次", "loss": "损失", "path_title": "损失曲面与 SGD 的路径",
+           "start": "起点", "end": "终点", "ridge": "岭回归解 (带权重衰减的 SGD 极限)",
+           "path": "SGD 路径", "outside": "在图外", "after_epoch": "第 N 轮之后",
+           "steps": "{} 步", "true_point": "真实参数",
+           "lowest": "{} 的最低点 (网格上)", "standardized": "标准化"},
+}
+
+# Families that draw Chinese, most common on Linux first (Debian: fonts-noto-cjk,
+# fonts-wqy-microhei), then the ones other systems ship.
+CJK_FAMILIES = ("Noto Sans CJK SC", "Noto Sans CJK JP", "Noto Sans CJK TC", "Noto Serif CJK SC",
+                "Source Han Sans SC", "Source Han Sans CN", "WenQuanYi Micro Hei",
+                "WenQuanYi Zen Hei", "Droid Sans Fallback", "AR PL UMing CN", "SimHei",
+                "Microsoft YaHei", "PingFang SC", "Hiragino Sans GB", "Heiti SC")
+CJK_FILES = ("notosanscjk", "notoserifcjk", "sourcehan", "wqy", "droidsansfallback", "uming",
+             "simhei", "msyh", "pingfang")
+
+
+@functools.cache
+def cjk_font() -> str | None:
+    """The name of a font family with Chinese glyphs that matplotlib can use, or None."""
+    from matplotlib import font_manager
+
+    def first_known() -> str | None:
+        known = {font.name for font in font_manager.fontManager.ttflist}
+        return next((family for family in CJK_FAMILIES if family in known), None)
+
+    if (family := first_known()) is not None:
+        return family
+    # a font installed after matplotlib built its cache is on disk but not in the cache
+    for file in font_manager.findSystemFonts():
+        if any(hint in Path(file).name.lower().replace("-", "") for hint in CJK_FILES):
+            try:
+                font_manager.fontManager.addfont(file)
+            except (OSError, RuntimeError):  # an unreadable font file: try the next one
+                continue
+    return first_known()
+
+
+@functools.cache
+def _resolve(lang: str) -> tuple[str, str | None]:
+    """(the language drawn, the CJK font); warns once per process when falling back."""
+    if lang != "zh":
+        return lang, None
+    family = cjk_font()
+    if family is None:
+        log.warning("plot.lang=zh: no font with Chinese characters found; figures use "
+                    "English labels (install one, e.g. `sudo apt-get install fonts-noto-cjk`)")
+        return "en", None
+    return "zh", family
+
+
+@contextmanager
+def style(lang: str) -> Iterator[dict[str, str]]:
+    """The labels to draw with; inside, figures use a CJK font when the labels need one."""
+    import matplotlib
+
+    drawn, family = _resolve(lang)
+    rc = {}
+    if family is not None:
+        # DejaVu Sans after it draws what the CJK font lacks; an ASCII hyphen for minus
+        rc = {"font.family": [family, "DejaVu Sans"], "axes.unicode_minus": False}
+    with matplotlib.rc_context(rc):
+        yield LABELS[drawn]
 
 
 def last_finite_epoch(history: History) -> int | None:
@@ -26,61 +131,102 @@ def last_finite_epoch(history: History) -> int | None:
     return None
 
 
-def draw_fit(path: Path, data: Data, history: History, reference: LeastSquares) -> None:
+def draw_fit(path: Path, data: Data, history: History, reference: LeastSquares, *,
+             val: Data | None = None, scaler=None, lang: str = "en") -> Figure:
+    """`data` (and `val`) as trained on; with a `scaler`, drawn back in the original units."""
     from matplotlib.figure import Figure
 
-    fig = Figure(figsize=(6.4, 4.8), layout="constrained")
-    ax = fig.add_subplot()
     epoch = last_finite_epoch(history)
     w = torch.tensor(history.w[epoch]).reshape(-1, 1) if epoch is not None else None
     b = torch.tensor([history.b[epoch]]) if epoch is not None else None
-    label = "linreg fit" if epoch == history.epochs_run - 1 else f"last finite fit (epoch {epoch})"
-    if data.n_features == 1:
-        x = data.X[:, 0]
-        grid = torch.linspace(float(x.min()), float(x.max()), 2).reshape(-1, 1)
-        ax.scatter(x, data.y[:, 0], s=14, alpha=0.6, color="tab:blue", label="data")
-        if w is not None:
-            ax.plot(grid[:, 0], predict(grid, w, b)[:, 0], color="tab:red", lw=2,
-                    label=f"{label}: y = {float(w):.3f} x + {float(b):.3f}")
-        if data.w_true is not None and data.b_true is not None:
-            true = grid * data.w_true[0] + data.b_true
-            ax.plot(grid[:, 0], true[:, 0], color="tab:green", lw=1.5,
-                    label=f"true: y = {data.w_true[0]:.3f} x + {data.b_true:.3f}")
-        ax.plot(grid[:, 0], predict(grid, reference.w, reference.b)[:, 0], "k--", lw=1,
-                label=f"least squares: y = {float(reference.w):.3f} x + {float(reference.b):.3f}")
-        ax.set(xlabel="x", ylabel="y", title="Linear regression fit")
-    else:
-        y = data.y[:, 0]
-        ax.scatter(y, predict(data.X, reference.w, reference.b)[:, 0], s=14, marker="x",
-                   color="0.4", label="least squares")
-        if w is not None:
-            ax.scatter(y, predict(data.X, w, b)[:, 0], s=14, alpha=0.6, color="tab:red",
-                       label=label)
-        lo, hi = float(y.min()), float(y.max())
-        ax.plot([lo, hi], [lo, hi], "k:", lw=1, label="predicted = actual")
-        ax.set(xlabel="actual y", ylabel="predicted y",
-               title=f"Predicted against actual ({data.n_features} features)")
-    ax.legend(fontsize="small")
-    fig.savefig(path, dpi=120)
+    with style(lang) as text:
+        fig = Figure(figsize=(6.4, 4.8), layout="constrained")
+        ax = fig.add_subplot()
+        label = (text["fit"] if epoch == history.epochs_run - 1
+                 else text["last_finite"].format(epoch))
+        if data.n_features == 1:
+            _draw_line_fit(ax, text, label, data, val, w, b, reference, scaler)
+        else:
+            _draw_predicted_actual(ax, text, label, data, val, w, b, reference)
+        ax.legend(fontsize="small")
+        fig.savefig(path, dpi=120)
+    return fig  # for a test to read its labels
 
 
-def draw_loss(path: Path, history: History, reference: LeastSquares, loss_name: str) -> None:
+def _draw_line_fit(ax, text, label, data, val, w, b, reference, scaler) -> None:
+    # drawn in the original units: a standardized x means nothing to the reader
+    def raw(X):
+        return X if scaler is None else scaler.invert(X)
+
+    def line(w, b):
+        return (w, b) if scaler is None else tuple(t.float() for t in scaler.to_original(w, b))
+
+    x = raw(data.X)[:, 0]
+    lo, hi = float(x.min()), float(x.max())
+    if val is not None:
+        x_val = raw(val.X)[:, 0]
+        lo, hi = min(lo, float(x_val.min())), max(hi, float(x_val.max()))
+    grid = torch.linspace(lo, hi, 2).reshape(-1, 1)
+    ax.scatter(x, data.y[:, 0], s=14, alpha=0.6, color="tab:blue", label=text["data"])
+    if val is not None:
+        ax.scatter(x_val, val.y[:, 0], s=18, facecolors="none", edgecolors="tab:orange",
+                   label=text["val"])
+    if w is not None:
+        w, b = line(w, b)
+        ax.plot(grid[:, 0], predict(grid, w, b)[:, 0], color="tab:red", lw=2,
+                label=f"{label}: y = {float(w):.3f} x + {float(b):.3f}")
+    if data.w_true is not None and data.b_true is not None:
+        true = grid * data.w_true[0] + data.b_true
+        ax.plot(grid[:, 0], true[:, 0], color="tab:green", lw=1.5,
+                label=f"{text['true']}: y = {data.w_true[0]:.3f} x + {data.b_true:.3f}")
+    w_ols, b_ols = line(reference.w, reference.b)
+    ax.plot(grid[:, 0], predict(grid, w_ols, b_ols)[:, 0], "k--", lw=1,
+            label=f"{text['ols']}: y = {float(w_ols):.3f} x + {float(b_ols):.3f}")
+    xlabel = data.feature_name(0) if data.feature_names else text["x"]
+    ax.set(xlabel=xlabel, ylabel=text["y"], title=text["fit_title"])
+
+
+def _draw_predicted_actual(ax, text, label, data, val, w, b, reference) -> None:
+    y = data.y[:, 0]
+    ax.scatter(y, predict(data.X, reference.w, reference.b)[:, 0], s=14, marker="x",
+               color="0.4", label=text["ols"])
+    if w is not None:
+        ax.scatter(y, predict(data.X, w, b)[:, 0], s=14, alpha=0.6, color="tab:red", label=label)
+        if val is not None:
+            ax.scatter(val.y[:, 0], predict(val.X, w, b)[:, 0], s=18, facecolors="none",
+                       edgecolors="tab:orange", label=f"{label}, {text['val']}")
+    lo, hi = float(y.min()), float(y.max())
+    ax.plot([lo, hi], [lo, hi], "k:", lw=1, label=text["diagonal"])
+    ax.set(xlabel=text["actual"], ylabel=text["predicted"],
+           title=text["many_title"].format(data.n_features))
+
+
+def draw_loss(path: Path, history: History, reference: LeastSquares, loss_name: str, *,
+              lang: str = "en") -> Figure:
     from matplotlib.figure import Figure
+    from matplotlib.ticker import ScalarFormatter
 
-    fig = Figure(figsize=(6.4, 4.8), layout="constrained")
-    ax = fig.add_subplot()
-    epochs = range(1, history.epochs_run + 1)
-    for values, label in ((history.train_loss, f"train loss ({loss_name}, batch mean)"),
-                          (history.full_mse, "full-data MSE")):
-        finite = [(e, v) for e, v in zip(epochs, values, strict=True) if math.isfinite(v)]
-        if finite:
-            ax.plot(*zip(*finite, strict=True), marker=".", label=label)
-    ax.axhline(reference.mse, color="k", ls="--", lw=1,
-               label=f"least-squares MSE {reference.mse:.2f}")
-    ax.set_yscale("log")
-    title = "Loss per epoch"
-    if history.status == "diverged":
-        title += f" (diverged at epoch {history.epochs_run})"
-    ax.set(xlabel="epoch", ylabel="loss", title=title)
-    ax.legend(fontsize="small")
-    fig.savefig(path, dpi=120)
+    with style(lang) as text:
+        fig = Figure(figsize=(6.4, 4.8), layout="constrained")
+        ax = fig.add_subplot()
+        epochs = range(1, history.epochs_run + 1)
+        curves = [(history.train_loss, text["train_loss"].format(loss_name)),
+                  (history.full_mse, text["full_mse"])]
+        if history.val_loss:
+            curves.append((history.val_loss, text["val_loss"].format(loss_name)))
+        for values, label in curves:
+            finite = [(e, v) for e, v in zip(epochs, values, strict=True) if math.isfinite(v)]
+            if finite:
+                ax.plot(*zip(*finite, strict=True), marker=".", label=label)
+        ax.axhline(reference.mse, color="k", ls="--", lw=1,
+                   label=text["ols_mse"].format(reference.mse))
+        ax.set_yscale("log")
+        ax.yaxis.set_major_formatter(ScalarFormatter())  # 200, not 2 x 10^2
+        ax.yaxis.set_minor_formatter(ScalarFormatter())
+        title = text["loss_title"]
+        if history.status == "diverged":
+            title += text["diverged"].format(history.epochs_run)
+        ax.set(xlabel=text["epoch"], ylabel=text["loss"], title=title)
+        ax.legend(fontsize="small")
+        fig.savefig(path, dpi=120)
+    return fig  # for a test to read its labels
