@@ -18,6 +18,7 @@ from omegaconf import MISSING, DictConfig, OmegaConf
 
 from linreg import dataset, init, loss, optimizer
 from linreg.errors import ConfigError
+from linreg.plots import PlotConfig
 from linreg.sweep import SummaryConfig
 from linreg.train import TrainConfig
 
@@ -28,6 +29,7 @@ GROUPS = {"dataset": dataset, "init": init, "optimizer": optimizer, "loss": loss
 class RunConfig:
     seed: int = 0
     train: TrainConfig = field(default_factory=TrainConfig)
+    plot: PlotConfig = field(default_factory=PlotConfig)
     summary: SummaryConfig = field(default_factory=SummaryConfig)
     dataset: Any = MISSING
     init: Any = MISSING
@@ -46,7 +48,8 @@ def register() -> None:
 register()
 
 _RULES = {"gt": (lambda v, x: v > x, "> {}"), "ge": (lambda v, x: v >= x, ">= {}"),
-          "lt": (lambda v, x: v < x, "< {}"), "le": (lambda v, x: v <= x, "<= {}")}
+          "lt": (lambda v, x: v < x, "< {}"), "le": (lambda v, x: v <= x, "<= {}"),
+          "one_of": (lambda v, x: v in x, "one of {}")}
 
 
 def validate(cfg: DictConfig) -> RunConfig:
@@ -54,7 +57,7 @@ def validate(cfg: DictConfig) -> RunConfig:
     run = OmegaConf.to_object(cfg)
     # `+key=value` slips past Hydra's struct check, and to_object drops the key silently
     _check_keys(cfg, run, "")
-    for name in ("train", "summary", *GROUPS):
+    for name in ("train", "plot", "summary", *GROUPS):
         _check_keys(cfg[name], getattr(run, name), f"{name}.")
         _check_ranges(getattr(run, name), name)
     optimizer.check(run.optimizer)
@@ -75,4 +78,5 @@ def _check_ranges(node: Any, prefix: str) -> None:
         for rule, bound in f.metadata.items():
             holds, text = _RULES[rule]
             if not holds(value, bound):
-                raise ConfigError(f"{prefix}.{f.name}: must be {text.format(bound)}, got {value}")
+                shown = ", ".join(map(str, bound)) if isinstance(bound, tuple) else bound
+                raise ConfigError(f"{prefix}.{f.name}: must be {text.format(shown)}, got {value}")

@@ -1,10 +1,11 @@
 """TensorBoard events, written into the run folder itself (one run per folder in TensorBoard).
 
-Per epoch: loss/train, loss/full_mse, param/w (param/w_0, ... for a few features, param/w_norm
-for many), param/b, grad/norm, opt/lr. The run's hyperparameters go to the HParams tab with
-its final metrics, through this writer's own file: SummaryWriter.add_hparams would put them in
-a new timestamped sub-folder, which TensorBoard shows as a second run. Every run writes the
-same HParams keys (`same_columns`), so the runs of a sweep line up in one table.
+Per epoch: loss/train, loss/full_mse, loss/val (with validation rows), param/w (param/w_0, ...
+for a few features, param/w_norm for many), param/b, grad/norm, opt/lr. The run's
+hyperparameters go to the HParams tab with its final metrics, through this writer's own file:
+SummaryWriter.add_hparams would put them in a new timestamped sub-folder, which TensorBoard
+shows as a second run. Every run writes the same HParams keys (`same_columns`), so the runs
+of a sweep line up in one table.
 """
 
 from __future__ import annotations
@@ -67,6 +68,8 @@ def write(run_dir: Path, history: History, hparams: dict[str, Any],
             scalars = {"loss/train": history.train_loss[i], "loss/full_mse": history.full_mse[i],
                        **weight_scalars(history.w[i]), "param/b": history.b[i],
                        "grad/norm": history.grad_norm[i], "opt/lr": history.lr[i]}
+            if history.val_loss:  # train.val_fraction > 0
+                scalars["loss/val"] = history.val_loss[i]
             for tag, value in scalars.items():
                 writer.add_scalar(tag, value, global_step=i + 1)
         columns, domains = same_columns(hparams)

@@ -9,6 +9,17 @@
      "history": {"train_loss": [one per epoch], "full_mse": [one per epoch]},
      "wall_s": float, "train_s": float}
 
+Added for course experiments (train.val_fraction, dataset.standardize, weight decay):
+    "loss": {..., "val": float or null}, "r2_val": float or null,
+    "history": {..., "val_loss": [one per epoch, empty without validation rows]},
+    "reference": {..., "se_ols": {"w", "b"} or null,   (standard errors of w_ols, b_ols)
+                  "ridge": {"weight_decay", "w", "b", "mse"} or null},
+    "original_units": {"w", "b", "w_ols", "b_ols"}    (equal to w, b... unless standardized),
+    "param_error": {"w", "b", "w_ols", "b_ols"} or null   (distance to the true values),
+    "data": {"source", "features", "n_train", "n_val", "standardize", "mean", "std"}
+Everything about training (w, b, loss, r2, reference) is in the units training saw, on the
+training rows; original_units and param_error are in the data's own units.
+
 Non-finite numbers (a diverged run) are written as null: JSON has no NaN or inf.
 """
 
@@ -23,6 +34,7 @@ from typing import Any
 
 from linreg.dataset import Data
 from linreg.model import LeastSquares, r2
+from linreg.preprocess import Standardizer
 from linreg.train import History
 
 FILE = "metrics.json"
@@ -32,11 +44,20 @@ def finite_or_none(x: float) -> float | None:
     return x if math.isfinite(x) else None
 
 
-def build(history: History, data: Data, reference: LeastSquares, wall_s: float) -> dict[str, Any]:
-    """The run's results, from the final epoch of `history` (the parameters after training)."""
+def build(history: History, data: Data, reference: LeastSquares, wall_s: float, *,
+          val: Data | None = None, ridge: LeastSquares | None = None,
+          weight_decay: float = 0.0, scaler: Standardizer | None = None,
+          se_ols: tuple[list[float], float] | None = None) -> dict[str, Any]:
+    """The run's results, from the final epoch of `history` (the parameters after training).
+
+    `data` are the training rows, `val` the validation rows, both as training saw them.
+    """
     import torch
 
     w, b = history.w[-1], history.b[-1]
+    w_t, b_t = torch.tensor(w).reshape(-1, 1), torch.tensor([b])
+    raw_w, raw_b = _original(w_t, b_t, scaler)
+    raw_w_ols, raw_b_ols = _original(reference.w, reference.b, scaler)
     return {
         "status": history.status,
         "epochs_run": history.epochs_run,
@@ -44,18 +65,55 @@ def build(history: History, data: Data, reference: LeastSquares, wall_s: float) 
         "w": [finite_or_none(v) for v in w],
         "b": finite_or_none(b),
         "loss": {"train": finite_or_none(history.train_loss[-1]),
-                 "full_mse": finite_or_none(history.full_mse[-1])},
-        "r2": finite_or_none(r2(data.X, data.y, torch.tensor(w).reshape(-1, 1), torch.tensor([b]))),
+                 "full_mse": finite_or_none(history.full_mse[-1]),
+                 "val": finite_or_none(history.val_loss[-1]) if history.val_loss else None},
+        "r2": finite_or_none(r2(data.X, data.y, w_t, b_t)),
+        "r2_val": finite_or_none(r2(val.X, val.y, w_t, b_t)) if val is not None else None,
         "reference": {
             "w_true": data.w_true, "b_true": data.b_true,
             "w_ols": reference.w.reshape(-1).tolist(), "b_ols": float(reference.b),
             "mse_ols": reference.mse,
+            "se_ols": None if se_ols is None else {"w": se_ols[0], "b": se_ols[1]},
+            "ridge": None if ridge is None else {
+                "weight_decay": weight_decay, "w": ridge.w.reshape(-1).tolist(),
+                "b": float(ridge.b), "mse": ridge.mse},
+        },
+        "original_units": {"w": raw_w, "b": raw_b, "w_ols": raw_w_ols, "b_ols": raw_b_ols},
+        "param_error": _param_error(data, raw_w, raw_b, raw_w_ols, raw_b_ols),
+        "data": {
+            "source": data.source,
+            "features": [data.feature_name(j) for j in range(data.n_features)],
+            "n_train": data.X.shape[0], "n_val": 0 if val is None else val.X.shape[0],
+            "standardize": scaler is not None,
+            "mean": None if scaler is None else scaler.mean.reshape(-1).tolist(),
+            "std": None if scaler is None else scaler.std.reshape(-1).tolist(),
         },
         "history": {"train_loss": [finite_or_none(v) for v in history.train_loss],
-                    "full_mse": [finite_or_none(v) for v in history.full_mse]},
+                    "full_mse": [finite_or_none(v) for v in history.full_mse],
+                    "val_loss": [finite_or_none(v) for v in history.val_loss]},
         "wall_s": wall_s,
         "train_s": history.train_s,
     }
+
+
+def _original(w, b, scaler: Standardizer | None) -> tuple[list[float | None], float | None]:
+    if scaler is not None:
+        w, b = scaler.to_original(w, b)
+    return [finite_or_none(float(v)) for v in w.reshape(-1)], finite_or_none(float(b))
+
+
+def _param_error(data: Data, w, b, w_ols, b_ols) -> dict[str, float | None] | None:
+    """Euclidean distance of w (and |b - b_true|) from the data's true values, if known."""
+    if data.w_true is None or data.b_true is None:
+        return None
+
+    def dist(v: list[float | None]) -> float | None:
+        if any(x is None for x in v):
+            return None
+        return math.sqrt(sum((x - t) ** 2 for x, t in zip(v, data.w_true, strict=True)))
+
+    return {"w": dist(w), "b": None if b is None else abs(b - data.b_true),
+            "w_ols": dist(w_ols), "b_ols": abs(b_ols - data.b_true)}
 
 
 def write(run_dir: Path, metrics: dict[str, Any]) -> Path:

@@ -16,12 +16,13 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import torch
 from omegaconf import DictConfig
 
-from linreg import dataset, events, loss, metrics, optimizer, plots
+from linreg import dataset, events, loss, metrics, optimizer, plots, preprocess, trajectory
 from linreg.config import RunConfig, validate
 from linreg.init import initial_params
-from linreg.model import LeastSquares, least_squares
+from linreg.model import LeastSquares, least_squares, ridge, standard_errors
 from linreg.train import History, batches_per_epoch, train
 
 log = logging.getLogger(__name__)
@@ -31,24 +32,45 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     """Train the configured model and write metrics.json, events and figures into `run_dir`."""
     start = time.perf_counter()
     settings = validate(cfg)
-    data = _load_data(settings.dataset)
-    batches_per_epoch(data.X.shape[0], settings.train)  # a bad batch size fails before any output
+    # the validation split and standardization fail (bad data, too few rows) before any output
+    prepared = preprocess.prepare(_load_data(settings.dataset), settings.train.val_fraction,
+                                  settings.dataset.standardize, settings.seed,
+                                  settings.train.batch_size)
+    data, val = prepared.train, prepared.val
+    steps = settings.train.epochs * batches_per_epoch(data.X.shape[0], settings.train)
     w, b = initial_params(settings.init, data.n_features, settings.seed)
+    start_point = [*w.reshape(-1).tolist(), float(b)]
     loss_fn = loss.build(settings.loss)
     opt = optimizer.build(settings.optimizer, [w, b], settings.train.batch_size)
     reference = _least_squares(data)
+    decay = effective_weight_decay(settings)
+    ridge_fit = ridge(data.X, data.y, decay) if decay > 0 and settings.loss.name == "mse" else None
+    trace = data.n_features == 1 and steps <= trajectory.MAX_TRACED_STEPS
 
     with _progress(settings.train.epochs) as on_epoch:
-        history = train(data, w, b, loss_fn, opt, settings.train, settings.seed, on_epoch)
+        history = train(data, w, b, loss_fn, opt, settings.train, settings.seed, on_epoch,
+                        val=val, trace_steps=trace)
     if history.status == "diverged":
         log.warning("diverged at epoch %d: the loss or the parameters are no longer finite "
                     "(lower optimizer.lr)", history.epochs_run)
 
     run_dir = Path(run_dir)
     events.write(run_dir, history, hparams=flat_hparams(settings), final=_final(history))
-    plots.draw_fit(run_dir / plots.FIT_FILE, data, history, reference)
-    plots.draw_loss(run_dir / plots.LOSS_FILE, history, reference, settings.loss.name)
-    result = metrics.build(history, data, reference, wall_s=time.perf_counter() - start)
+    lang = settings.plot.lang
+    plots.draw_fit(run_dir / plots.FIT_FILE, data, history, reference, val=val,
+                   scaler=prepared.scaler, lang=lang)
+    plots.draw_loss(run_dir / plots.LOSS_FILE, history, reference, settings.loss.name, lang=lang)
+    if data.n_features == 1:
+        points = history.path if trace else [start_point] + [
+            [*w_e, b_e] for w_e, b_e in zip(history.w, history.b, strict=True)]
+        _draw_trajectory(run_dir, settings, prepared, loss_fn, points,
+                         steps // settings.train.epochs if trace else 1, reference, ridge_fit)
+    if val is not None:
+        log.info("validation loss %.4f on %d held-out rows", history.val_loss[-1],
+                 val.X.shape[0])
+    result = metrics.build(history, data, reference, wall_s=time.perf_counter() - start,
+                           val=val, ridge=ridge_fit, weight_decay=decay, scaler=prepared.scaler,
+                           se_ols=standard_errors(data.X, data.y, reference))
     metrics.write(run_dir, result)  # last, so a complete metrics.json means a complete run
     return result
 
@@ -79,6 +101,39 @@ def _least_squares(data: dataset.Data) -> LeastSquares:
     return fit
 
 
+def effective_weight_decay(settings: RunConfig) -> float:
+    """The decay in SGD's fixed point grad + decay * p = 0 (see model.ridge).
+
+    The tutorial's step divides the gradient, not the decay, by the batch size, so relative
+    to the gradient its decay is batch_size times stronger.
+    """
+    opt = settings.optimizer
+    scale = settings.train.batch_size if getattr(opt, "divide_by_batch_size", False) else 1
+    return opt.weight_decay * scale
+
+
+def _draw_trajectory(run_dir: Path, settings: RunConfig, prepared: preprocess.Prepared, loss_fn,
+                     points: list[list[float]], steps_per_epoch: int, reference: LeastSquares,
+                     ridge_fit: LeastSquares | None) -> None:
+    data, scaler = prepared.train, prepared.scaler
+    true_wb = None
+    if data.w_true is not None and data.b_true is not None:
+        w_true, b_true = torch.tensor([[data.w_true[0]]]), torch.tensor([data.b_true])
+        if scaler is not None:
+            w_true, b_true = scaler.from_original(w_true, b_true)
+        true_wb = (float(w_true), float(b_true))
+    opt, tr = settings.optimizer, settings.train
+    subtitle = (f"{opt.name}, lr {opt.lr:g}, batch {tr.batch_size}, {settings.loss.name}"
+                + (f", momentum {opt.momentum:g}" if opt.momentum else "")
+                + (" (nesterov)" if opt.nesterov else "")
+                + (f", weight decay {opt.weight_decay:g}" if opt.weight_decay else ""))
+    trajectory.draw_trajectory(run_dir / trajectory.TRAJECTORY_FILE, data, loss_fn, points,
+                               reference, ridge=ridge_fit, true_wb=true_wb,
+                               steps_per_epoch=steps_per_epoch,
+                               subtitle=subtitle, standardized=scaler is not None,
+                               lang=settings.plot.lang)
+
+
 def flat_hparams(settings: RunConfig) -> dict[str, Any]:
     """The config as one flat dict of scalars ("optimizer.lr": 0.01), for the HParams tab."""
     flat: dict[str, Any] = {}
@@ -95,12 +150,16 @@ def flat_hparams(settings: RunConfig) -> dict[str, Any]:
 
 
 def _final(history: History) -> dict[str, float]:
-    return {"final/train_loss": history.train_loss[-1], "final/full_mse": history.full_mse[-1]}
+    final = {"final/train_loss": history.train_loss[-1], "final/full_mse": history.full_mse[-1]}
+    if history.val_loss:
+        final["final/val_loss"] = history.val_loss[-1]
+    return final
 
 
 def _epoch_line(epoch: int, epochs: int, history: History) -> str:
-    return (f"epoch {epoch:>{len(str(epochs))}}/{epochs}  train_loss {history.train_loss[-1]:.4f}"
+    line = (f"epoch {epoch:>{len(str(epochs))}}/{epochs}  train_loss {history.train_loss[-1]:.4f}"
             f"  full_mse {history.full_mse[-1]:.4f}")
+    return line + (f"  val_loss {history.val_loss[-1]:.4f}" if history.val_loss else "")
 
 
 @contextmanager

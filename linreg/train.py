@@ -24,6 +24,8 @@ class TrainConfig:
     batch_size: int = field(default=16, metadata={"ge": 1})
     shuffle: bool = True
     drop_last: bool = True  # the tutorial drops the last partial batch
+    # rows held out for validation, chosen by `seed`; 0 trains on every row
+    val_fraction: float = field(default=0.0, metadata={"ge": 0, "lt": 1})
 
 
 @dataclass
@@ -31,11 +33,14 @@ class History:
     """One entry per epoch run; non-finite values are kept as they were (NaN, inf)."""
 
     train_loss: list[float] = field(default_factory=list)  # sample-weighted mean of batch losses
-    full_mse: list[float] = field(default_factory=list)  # MSE on all rows after the epoch
+    full_mse: list[float] = field(default_factory=list)  # MSE on all training rows after it
+    val_loss: list[float] = field(default_factory=list)  # the loss on validation rows, if any
     grad_norm: list[float] = field(default_factory=list)  # full-data gradient norm after it
     w: list[list[float]] = field(default_factory=list)
     b: list[float] = field(default_factory=list)
     lr: list[float] = field(default_factory=list)
+    # [*w, b] at the start and after every step, when traced (for trajectory.png)
+    path: list[list[float]] = field(default_factory=list)
     status: str = "ok"  # "ok" or "diverged"
     steps: int = 0
     train_s: float = 0.0
@@ -53,8 +58,13 @@ def batches_per_epoch(n_rows: int, cfg: TrainConfig) -> int:
 
 
 def train(data: Data, w: torch.Tensor, b: torch.Tensor, loss, optimizer, cfg: TrainConfig,
-          seed: int, on_epoch: Callable[[int, History], None] | None = None) -> History:
-    """Train w (d, 1) and b (1,) in place; `optimizer` steps them from their .grad."""
+          seed: int, on_epoch: Callable[[int, History], None] | None = None, *,
+          val: Data | None = None, trace_steps: bool = False) -> History:
+    """Train w (d, 1) and b (1,) in place; `optimizer` steps them from their .grad.
+
+    With `val`, each epoch also records the loss on those rows; with `trace_steps`, the
+    parameters after every step go to history.path.
+    """
     X, y = data.X, data.y
     n_rows, size = X.shape[0], cfg.batch_size
     n_batches = batches_per_epoch(n_rows, cfg)
@@ -62,6 +72,7 @@ def train(data: Data, w: torch.Tensor, b: torch.Tensor, loss, optimizer, cfg: Tr
     generator = torch.Generator().manual_seed(seed)
     w.grad, b.grad = torch.zeros_like(w), torch.zeros_like(b)
     history = History()
+    trace = [torch.cat([w.reshape(-1), b])] if trace_steps else None
     start = time.perf_counter()
     for epoch in range(cfg.epochs):
         if cfg.shuffle:
@@ -79,8 +90,13 @@ def train(data: Data, w: torch.Tensor, b: torch.Tensor, loss, optimizer, cfg: Tr
             torch.mm(xb.T, dr, out=w.grad)
             torch.sum(dr, dim=0, out=b.grad)
             optimizer.step()
+            if trace is not None:
+                trace.append(torch.cat([w.reshape(-1), b]))
         history.steps += n_batches
-        _end_of_epoch(history, data, w, b, loss, optimizer, loss_sum / rows_seen)
+        if trace is not None:  # one host transfer per epoch
+            history.path.extend(torch.stack(trace).tolist())
+            trace.clear()
+        _end_of_epoch(history, data, w, b, loss, optimizer, loss_sum / rows_seen, val)
         if on_epoch is not None:
             on_epoch(epoch + 1, history)
         if history.status == "diverged":
@@ -90,18 +106,23 @@ def train(data: Data, w: torch.Tensor, b: torch.Tensor, loss, optimizer, cfg: Tr
 
 
 def _end_of_epoch(history: History, data: Data, w: torch.Tensor, b: torch.Tensor, loss,
-                  optimizer, train_loss: torch.Tensor) -> None:
+                  optimizer, train_loss: torch.Tensor, val: Data | None = None) -> None:
     """Append the epoch's numbers, read from the tensors in a single host transfer."""
     r = predict(data.X, w, b) - data.y
     dr = loss.grad(r)
     grad_norm = torch.sqrt((data.X.T @ dr).square().sum() + dr.sum().square())
-    numbers = torch.cat([train_loss.reshape(1), (r * r).mean().reshape(1),
-                         grad_norm.reshape(1), b, w.reshape(-1)]).tolist()
+    parts = [train_loss.reshape(1), (r * r).mean().reshape(1), grad_norm.reshape(1), b,
+             w.reshape(-1)]
+    if val is not None:
+        parts.append(loss(predict(val.X, w, b) - val.y).reshape(1))
+    numbers = torch.cat(parts).tolist()
     history.train_loss.append(numbers[0])
     history.full_mse.append(numbers[1])
     history.grad_norm.append(numbers[2])
     history.b.append(numbers[3])
-    history.w.append(numbers[4:])
+    history.w.append(numbers[4:4 + w.numel()])
+    if val is not None:
+        history.val_loss.append(numbers[-1])
     history.lr.append(optimizer.param_groups[0]["lr"])
     if not torch.isfinite(torch.tensor(numbers[:2] + numbers[3:])).all():
         history.status = "diverged"
