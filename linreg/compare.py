@@ -18,6 +18,7 @@ import enum
 import json
 import math
 import os
+import statistics
 import sys
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -202,7 +203,9 @@ def draw(path: Path, jobs: list[Job], keys: list[str], metric: str) -> None:
     from matplotlib.figure import Figure
 
     one_key = len(keys) == 1
-    fig = Figure(figsize=(12.8 if one_key else 8.0, 5.2), layout="constrained")
+    columns = 1 + len(jobs) // 30  # of the legend; each one widens the figure
+    width = (12.8 if one_key else 8.0) + 2.4 * (columns - 1)
+    fig = Figure(figsize=(width, 5.2), layout="constrained")
     colours = _colours(len(jobs))
     names = short_names(keys)
     labels = [(" ".join(f"{names[k]}={_fmt(job.value(k))}" for k in keys) or job.folder.name)
@@ -211,7 +214,7 @@ def draw(path: Path, jobs: list[Job], keys: list[str], metric: str) -> None:
     if one_key:
         _draw_against(fig.add_subplot(1, 2, 2), jobs, keys[0], names[keys[0]], metric, colours)
     fig.legend(loc="outside right upper", fontsize="small" if len(jobs) <= 20 else "x-small",
-               ncols=1 + len(jobs) // 30)
+               ncols=columns)
     fig.savefig(path, dpi=110)
 
 
@@ -220,7 +223,7 @@ def _draw_curves(ax, jobs: list[Job], labels: list[str], colours: list) -> None:
     from matplotlib.transforms import blended_transform_factory
 
     top = blended_transform_factory(ax.transData, ax.transAxes)
-    finished = []  # the y range comes from runs that did not diverge
+    finished, starts = [], []  # the y range comes from runs that did not diverge
     for job, label, colour in zip(jobs, labels, colours, strict=True):
         history = job.metrics.get("history", {}).get("full_mse") or []
         points = [(e, v) for e, v in enumerate(history, 1) if v is not None and math.isfinite(v)]
@@ -231,6 +234,7 @@ def _draw_curves(ax, jobs: list[Job], labels: list[str], colours: list) -> None:
                     clip_on=False)
         elif points:
             finished += [v for _, v in points]
+            starts.append(points[0][1])
     mse_ols = {round(j.metrics["reference"]["mse_ols"], 6) for j in jobs
                if "reference" in j.metrics}
     if len(mse_ols) == 1:
@@ -239,9 +243,14 @@ def _draw_curves(ax, jobs: list[Job], labels: list[str], colours: list) -> None:
         finished.append(value)
     ax.set_yscale("log")
     if finished:
-        ax.set_ylim(min(finished) / 1.2, max(finished) * 1.5)
-    ax.yaxis.set_major_formatter(ScalarFormatter())  # 200, not 2 x 10^2
-    ax.yaxis.set_minor_formatter(ScalarFormatter())
+        # a few wild runs (a huge lr that has not quite diverged) would flatten all the others:
+        # runs that start far above the typical start leave through the top
+        typical = 5 * statistics.median(starts) if starts else math.inf
+        low, high = min(finished) / 1.2, min(max(finished), typical) * 1.5
+        ax.set_ylim(low, high)
+        if high / low < 100:  # within two decades, plain numbers read better: 200, not 2 x 10^2
+            ax.yaxis.set_major_formatter(ScalarFormatter())
+            ax.yaxis.set_minor_formatter(ScalarFormatter())
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     failed = sum(job.status == "failed" for job in jobs)
     ax.set(xlabel="epoch", ylabel="full-data MSE (log scale)",
