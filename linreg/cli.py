@@ -45,7 +45,7 @@ def main() -> None:
 
 
 @hydra.main(version_base="1.3", config_path="pkg://linreg.conf", config_name="config")
-def _hydra_main(cfg: DictConfig) -> dict | float | None:
+def _hydra_main(cfg: DictConfig) -> dict | float | str:
     from linreg.run import run  # after argument parsing: `linreg --help` stays quick
 
     run_dir = Path(HydraConfig.get().runtime.output_dir)
@@ -56,8 +56,7 @@ def _hydra_main(cfg: DictConfig) -> dict | float | None:
         debug = os.environ.get("LINREG_DEBUG") == "1"
         if sweep.in_sweep() and not debug:
             # one job of a sweep that raises is a result (status failed); the others still run
-            sweep.record_failure(run_dir, exc, started)
-            return None  # optuna counts the trial as failed
+            return sweep.record_failure(run_dir, exc, started)
         if debug or not isinstance(exc, LinregError):
             raise
         # nothing was trained: leave no folder that looks like a result

@@ -60,8 +60,11 @@ def in_sweep() -> bool:
     return HydraConfig.initialized() and HydraConfig.get().mode == RunMode.MULTIRUN
 
 
-def record_failure(run_dir: Path, exc: Exception, started: float) -> None:
-    """Record a job that raised as status "failed" with its one-line reason; the sweep goes on."""
+def record_failure(run_dir: Path, exc: Exception, started: float) -> str:
+    """Record a job that raised as status "failed" with its one-line reason; the sweep goes on.
+
+    Returns "job failed: <reason>", the job's return value: not a number, so optuna counts the
+    trial as failed and logs the reason."""
     from linreg import metrics
 
     reason = one_line(exc)
@@ -71,6 +74,7 @@ def record_failure(run_dir: Path, exc: Exception, started: float) -> None:
     log.error("job failed: %s", reason)
     metrics.write(run_dir, {"status": "failed", "error": reason,
                             "wall_s": time.perf_counter() - started})
+    return f"job failed: {reason}"
 
 
 def objective(result: dict[str, Any], metric: Metric) -> float:
