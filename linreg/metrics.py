@@ -21,6 +21,9 @@ Everything about training (w, b, loss, r2, reference) is in the units training s
 training rows; original_units and param_error are in the data's own units.
 
 Non-finite numbers (a diverged run) are written as null: JSON has no NaN or inf.
+
+In a sweep, a job that raised writes {"status": "failed", "error": "<one-line reason>",
+"wall_s": float} instead (linreg/sweep.py), so the sweep's summary can list it.
 """
 
 from __future__ import annotations
