@@ -137,6 +137,7 @@ class SweepSummary(Callback):
     failure: SweepFailed | None = None  # set when the sweep ends with failed jobs
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
+        SweepSummary.failure = None  # a sweep before this one, in this process, is not ours
         sweep_dir = Path(config.hydra.sweep.dir)
         sweep_dir.mkdir(parents=True, exist_ok=True)
         (sweep_dir / PLAN_FILE).write_text(json.dumps(sweep_plan(config), indent=2) + "\n")
