@@ -81,7 +81,9 @@ def cjk_font() -> str | None:
     from matplotlib import font_manager
 
     def first_known() -> str | None:
-        known = {font.name for font in font_manager.fontManager.ttflist}
+        # a cached entry can outlive its file (the font package was removed since)
+        known = {font.name for font in font_manager.fontManager.ttflist
+                 if Path(font.fname).is_file()}
         return next((family for family in CJK_FAMILIES if family in known), None)
 
     if (family := first_known()) is not None:

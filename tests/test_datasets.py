@@ -71,7 +71,7 @@ def test_diabetes_is_the_bundled_data_in_raw_units(compose_config):
     assert data.X.shape == (442, 10) and data.y.shape == (442, 1)
     assert data.feature_names[:4] == ["age", "sex", "bmi", "bp"]
     assert data.w_true is None
-    assert 19 <= float(data.X[:, 0].min()) and float(data.X[:, 0].max()) <= 79  # age in years
+    assert float(data.X[:, 0].min()) >= 19 and float(data.X[:, 0].max()) <= 79  # age, years
     r = least_squares(data.X, data.y)
     assert 1 - r.mse / float(data.y.var(correction=0)) == pytest.approx(0.5177, abs=1e-4)
 
