@@ -15,6 +15,7 @@ from typing import Any
 
 from hydra.core.config_store import ConfigStore
 from omegaconf import MISSING, DictConfig, OmegaConf
+from omegaconf.errors import MissingMandatoryValue
 
 from linreg import dataset, init, loss, optimizer
 from linreg.errors import ConfigError
@@ -54,7 +55,11 @@ _RULES = {"gt": (lambda v, x: v > x, "> {}"), "ge": (lambda v, x: v >= x, ">= {}
 
 def validate(cfg: DictConfig) -> RunConfig:
     """Turn a composed config into typed objects, or raise ConfigError naming the key."""
-    run = OmegaConf.to_object(cfg)
+    try:
+        run = OmegaConf.to_object(cfg)
+    except MissingMandatoryValue as exc:  # a `???` in conf/, e.g. dataset=csv without a path
+        raise ConfigError(f"{exc.full_key}: required, and no value given "
+                          f"(add {exc.full_key}=... to the command)") from None
     # `+key=value` slips past Hydra's struct check, and to_object drops the key silently
     _check_keys(cfg, run, "")
     for name in ("train", "plot", "summary", *GROUPS):

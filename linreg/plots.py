@@ -43,6 +43,7 @@ LABELS = {
            "predicted": "predicted y", "diagonal": "predicted = actual",
            "many_title": "Predicted against actual ({} features)",
            "train_loss": "train loss ({}, batch mean)", "full_mse": "full-data MSE",
+           "train_mse": "MSE on all training rows",
            "val_loss": "validation loss ({})", "ols_mse": "least-squares MSE {:.2f}",
            "loss_title": "Loss per epoch", "diverged": " (diverged at epoch {})",
            "epoch": "epoch", "loss": "loss", "path_title": "Loss surface and the path of SGD",
@@ -55,7 +56,8 @@ LABELS = {
            "last_finite": "最后有限的拟合 (第 {} 轮)", "actual": "实际值",
            "predicted": "预测值", "diagonal": "预测 = 实际",
            "many_title": "预测值与实际值 ({} 个特征)",
-           "train_loss": "训练损失 ({}, 批次平均)", "full_mse": "全部训练数据的 MSE",
+           "train_loss": "训练损失 ({}, 批次平均)", "full_mse": "全部数据的 MSE",
+           "train_mse": "全部训练数据的 MSE",
            "val_loss": "验证损失 ({})", "ols_mse": "最小二乘 MSE {:.2f}",
            "loss_title": "损失变化曲线", "diverged": " (第 {} 轮发散)",
            "epoch": "轮次", "loss": "损失", "path_title": "损失曲面与 SGD 的路径",
@@ -212,8 +214,10 @@ def draw_loss(path: Path, history: History, reference: LeastSquares, loss_name: 
         fig = Figure(figsize=(6.4, 4.8), layout="constrained")
         ax = fig.add_subplot()
         epochs = range(1, history.epochs_run + 1)
+        # with rows held out, "full" means every training row
+        full = text["train_mse"] if history.val_loss else text["full_mse"]
         curves = [(history.train_loss, text["train_loss"].format(loss_name)),
-                  (history.full_mse, text["full_mse"])]
+                  (history.full_mse, full)]
         if history.val_loss:
             curves.append((history.val_loss, text["val_loss"].format(loss_name)))
         for values, label in curves:

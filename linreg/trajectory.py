@@ -143,6 +143,6 @@ def draw_trajectory(path: Path, data: Data, loss, points: list[list[float]],
         ax.set(xlabel=f"w{unit}", ylabel="b")
         ax.set_title(text["path_title"] + (f"\n{subtitle}" if subtitle else ""))
         # below the axes: inside, it would hide part of the path
-        ax.legend(fontsize="small", loc="upper center", bbox_to_anchor=(0.5, -0.1), ncol=2)
+        fig.legend(fontsize="small", loc="outside lower center", ncol=2)
         fig.savefig(path, dpi=120)
     return fig  # for a test to read its labels

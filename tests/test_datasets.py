@@ -275,3 +275,10 @@ def test_a_csv_run_end_to_end(run_cli, tmp_path):
     assert result["original_units"]["b"] == pytest.approx(-50, abs=8)
     assert result["r2_val"] > 0.99
     assert (folder / "trajectory.png").is_file()
+
+
+def test_a_csv_without_a_path_names_the_missing_key(compose_config):
+    from linreg.errors import ConfigError
+
+    with pytest.raises(ConfigError, match=r"^dataset.path: required, and no value given"):
+        validate(compose_config(["dataset=csv"]))

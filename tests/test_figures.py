@@ -44,8 +44,8 @@ def spy(monkeypatch):
 
 
 def legend_texts(fig) -> list[str]:
-    return [t.get_text() for ax in fig.axes if ax.get_legend()
-            for t in ax.get_legend().get_texts()]
+    legends = [ax.get_legend() for ax in fig.axes if ax.get_legend()] + fig.legends
+    return [t.get_text() for legend in legends for t in legend.get_texts()]
 
 
 def is_picture(path) -> bool:
