@@ -108,7 +108,7 @@ def load(folder: Path) -> Job:
     overrides = _yaml(hydra_dir / "overrides.yaml") or []
     config = _flatten(_yaml(hydra_dir / "config.yaml") or {})
     job = (_yaml(hydra_dir / "hydra.yaml") or {}).get("hydra", {})
-    num = job["job"].get("num") if job.get("mode") == "MULTIRUN" else None
+    num = job.get("job", {}).get("num") if job.get("mode") == "MULTIRUN" else None
     return Job(folder.resolve(), metrics, [str(o) for o in overrides], config, num)
 
 
