@@ -219,7 +219,7 @@ def draw(path: Path, jobs: list[Job], keys: list[str], metric: str) -> None:
 
 
 def _draw_curves(ax, jobs: list[Job], labels: list[str], colours: list) -> None:
-    from matplotlib.ticker import MaxNLocator, ScalarFormatter
+    from matplotlib.ticker import MaxNLocator
     from matplotlib.transforms import blended_transform_factory
 
     top = blended_transform_factory(ax.transData, ax.transAxes)
@@ -243,14 +243,8 @@ def _draw_curves(ax, jobs: list[Job], labels: list[str], colours: list) -> None:
         finished.append(value)
     ax.set_yscale("log")
     if finished:
-        # a few wild runs (a huge lr that has not quite diverged) would flatten all the others:
         # runs that start far above the typical start leave through the top
-        typical = 5 * statistics.median(starts) if starts else math.inf
-        low, high = min(finished) / 1.2, min(max(finished), typical) * 1.5
-        ax.set_ylim(low, high)
-        if high / low < 100:  # within two decades, plain numbers read better: 200, not 2 x 10^2
-            ax.yaxis.set_major_formatter(ScalarFormatter())
-            ax.yaxis.set_minor_formatter(ScalarFormatter())
+        _log_limits(ax, finished, statistics.median(starts) if starts else math.inf)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     failed = sum(job.status == "failed" for job in jobs)
     ax.set(xlabel="epoch", ylabel="full-data MSE (log scale)",
@@ -260,7 +254,6 @@ def _draw_curves(ax, jobs: list[Job], labels: list[str], colours: list) -> None:
 
 def _draw_against(ax, jobs: list[Job], key: str, name: str, metric: str, colours: list) -> None:
     """The final `metric` of each run against the one swept value; log x across decades."""
-    from matplotlib.ticker import ScalarFormatter
     from matplotlib.transforms import blended_transform_factory
 
     shown = [(job, colour) for job, colour in zip(jobs, colours, strict=True)
@@ -270,27 +263,45 @@ def _draw_against(ax, jobs: list[Job], key: str, name: str, metric: str, colours
     categories = sorted(set(map(str, values)))
     xs = values if numeric else [categories.index(str(v)) for v in values]
     top = blended_transform_factory(ax.transData, ax.transAxes)
-    done = []
-    for (job, colour), x in zip(shown, xs, strict=True):
-        y = job.metric(metric)
-        if y is None:  # diverged: no value, marked on the top edge
+    ys = [job.metric(metric) for job, _ in shown]
+    done = [(x, y) for x, y in zip(xs, ys, strict=True) if y is not None]
+    high = math.inf
+    if metric in ("full_mse", "train_loss") and done and min(y for _, y in done) > 0:
+        # a loss: log scale, and losses far above the typical one marked on the top edge
+        finals = [y for _, y in done]
+        high = _log_limits(ax, finals, statistics.median(finals))
+    for (_, colour), x, y in zip(shown, xs, ys, strict=True):
+        if y is None:  # diverged: no value
             ax.plot(x, 0.97, "x", color=colour, ms=9, mew=2, transform=top)
+        elif y > high:  # off the scale
+            ax.plot(x, 0.97, "^", color=colour, ms=9, transform=top)
         else:
             ax.plot(x, y, "o", color=colour, ms=8)
-            done.append((x, y))
     if numeric and len(done) > 1:
         ax.plot(*zip(*sorted(done), strict=True), color="0.6", lw=1, zorder=0)
     if numeric and values and min(values) > 0 and max(values) / min(values) >= 10:
         ax.set_xscale("log")
     if not numeric:
         ax.set_xticks(range(len(categories)), categories)
-    if metric in ("full_mse", "train_loss") and done and min(y for _, y in done) > 0:
-        ax.set_yscale("log")
+    marks = [text for text, shown_here in (
+        ("x: diverged", any(job.status == "diverged" for job, _ in shown)),
+        ("^: off the scale", any(y > high for _, y in done))) if shown_here]
+    ax.set(xlabel=key, ylabel=f"final {metric}", title=f"Final {metric} against {name}"
+           + (f" ({', '.join(marks)})" if marks else ""))
+
+
+def _log_limits(ax, values: list[float], typical: float) -> float:
+    """Log y from the smallest value to a few times the `typical` one (a few wild runs would
+    flatten all the others); plain tick labels within two decades. Returns the top."""
+    from matplotlib.ticker import ScalarFormatter
+
+    low, high = min(values) / 1.2, min(max(values), 5 * typical) * 1.5
+    ax.set_yscale("log")
+    ax.set_ylim(low, high)
+    if high / low < 100:  # 200, not 2 x 10^2
         ax.yaxis.set_major_formatter(ScalarFormatter())
         ax.yaxis.set_minor_formatter(ScalarFormatter())
-    diverged = any(job.status == "diverged" for job, _ in shown)
-    ax.set(xlabel=key, ylabel=f"final {metric}",
-           title=f"Final {metric} against {name}" + (" (x: diverged)" if diverged else ""))
+    return high
 
 
 def main(argv: list[str] | None = None) -> None:
