@@ -37,6 +37,8 @@ class Metric(enum.Enum):
     train_loss = "final training loss"
     r2 = "R^2 on all rows"
     dist_ols = "distance of (w, b) from least squares"
+    val_loss = "final loss on the held-out rows"
+    w_error = "distance of w from the true w"
     wall_s = "wall time in seconds"
 
 
@@ -68,7 +70,8 @@ class Job:
             pairs = [*zip(m["w"], ref["w_ols"], strict=True), (m["b"], ref["b_ols"])]
             return math.sqrt(sum((v - v_ols) ** 2 for v, v_ols in pairs))
         value = {"full_mse": m["loss"]["full_mse"], "train_loss": m["loss"]["train"],
-                 "r2": m["r2"], "wall_s": m["wall_s"]}[name]
+                 "r2": m["r2"], "wall_s": m["wall_s"], "val_loss": m["loss"].get("val"),
+                 "w_error": (m.get("param_error") or {}).get("w")}[name]
         return None if value is None or not math.isfinite(value) else value
 
     def value(self, key: str) -> Any:

@@ -95,7 +95,7 @@ def job_folder(sweep_dir: str, num: int, overrides: list[str]) -> str:
         pairs = [(key, value) for key, value in pairs if key in plan["swept"]]
     names = compare.short_names([key for key, _ in pairs])
     width = len(str(plan["jobs"] - 1)) if plan.get("jobs") else 1
-    parts = [f"{int(num):0{width}d}", *(f"{names[k]}={_safe(v)}" for k, v in pairs)]
+    parts = [f"{int(num):0{width}d}", *(f"{_safe(names[k])}={_safe(v)}" for k, v in pairs)]
     return "_".join(parts)[:NAME_LIMIT]
 
 
