@@ -379,6 +379,9 @@ def test_job_folder_names_are_short_safe_and_sort(tmp_path):
                                                "optimizer.w=2"])
     assert odd == "11_path=data-a-b-c.csv_lr=0.01235_init.w=1_optimizer.w=2"
     assert sweep.job_folder(str(tmp_path / "no-plan"), 0, ["a.b=1", "c=2"]) == "0_b=1_c=2"
+    # a preset's nested group (+experiment/init=far) must not nest the job's folder
+    assert sweep.job_folder(str(tmp_path / "no-plan"), 2, ["+experiment/init=far"]) == \
+        "2_experiment-init=far"
 
 
 def test_sweep_plan_lists_swept_keys_and_counts_jobs():
@@ -405,6 +408,17 @@ def test_rank_puts_finished_runs_first_then_diverged_then_failed():
     assert compare.rank(jobs, "r2")[0].metrics["r2"] == 0.2
     assert sweep.objective(jobs[1].metrics, compare.Metric.full_mse) == math.inf
     assert sweep.objective(jobs[1].metrics, compare.Metric.r2) == -math.inf
+
+
+def test_rank_by_validation_loss_and_parameter_error():
+    def job(val, w_error):
+        m = {"status": "ok", "loss": {"full_mse": 1.0, "train": 1.0, "val": val}, "r2": 0.5,
+             "wall_s": 1.0, "param_error": {"w": w_error}}
+        return compare.Job(Path(f"{val}-{w_error}"), m)
+
+    jobs = [job(3.0, 0.1), job(2.0, 0.3), job(4.0, 0.2)]
+    assert [j.metric("val_loss") for j in compare.rank(jobs, "val_loss")] == [2.0, 3.0, 4.0]
+    assert [j.metric("w_error") for j in compare.rank(jobs, "w_error")] == [0.1, 0.2, 0.3]
 
 
 def test_sequential_jobs_in_one_process_load_the_data_once(compose_config, tmp_path,
