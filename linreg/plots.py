@@ -178,7 +178,7 @@ def _draw_line_fit(ax, text, label, data, val, w, b, reference, scaler) -> None:
     if w is not None:
         w, b = line(w, b)
         ax.plot(grid[:, 0], predict(grid, w, b)[:, 0], color="tab:red", lw=2,
-                label=f"{label}: y = {float(w):.3f} x + {float(b):.3f}")
+                label=f"{label}: y = {_num(w)} x + {_num(b)}")
     if data.w_true is not None and data.b_true is not None:
         true = grid * data.w_true[0] + data.b_true
         ax.plot(grid[:, 0], true[:, 0], color="tab:green", lw=1.5,
@@ -188,6 +188,9 @@ def _draw_line_fit(ax, text, label, data, val, w, b, reference, scaler) -> None:
             label=f"{text['ols']}: y = {float(w_ols):.3f} x + {float(b_ols):.3f}")
     xlabel = data.feature_name(0) if data.feature_names else text["x"]
     ax.set(xlabel=xlabel, ylabel=text["y"], title=text["fit_title"])
+    # the data set the frame: a line that ran off (a diverged run) leaves it, not squash it
+    ys = data.y[:, 0] if val is None else torch.cat([data.y[:, 0], val.y[:, 0]])
+    _frame(ax, float(ys.min()), float(ys.max()))
 
 
 def _draw_predicted_actual(ax, text, label, data, val, w, b, reference) -> None:
@@ -201,14 +204,25 @@ def _draw_predicted_actual(ax, text, label, data, val, w, b, reference) -> None:
                        edgecolors="tab:orange", label=f"{label}, {text['val']}")
     lo, hi = float(y.min()), float(y.max())
     ax.plot([lo, hi], [lo, hi], "k:", lw=1, label=text["diagonal"])
+    _frame(ax, lo, hi)
     ax.set(xlabel=text["actual"], ylabel=text["predicted"],
            title=text["many_title"].format(data.n_features))
+
+
+def _num(value: torch.Tensor | float) -> str:
+    value = float(value)
+    return f"{value:.3f}" if abs(value) < 1e5 else f"{value:.3g}"
+
+
+def _frame(ax, lo: float, hi: float) -> None:
+    margin = 0.08 * (hi - lo) or 1.0
+    ax.set_ylim(lo - margin, hi + margin)
 
 
 def draw_loss(path: Path, history: History, reference: LeastSquares, loss_name: str, *,
               lang: str = "en") -> Figure:
     from matplotlib.figure import Figure
-    from matplotlib.ticker import ScalarFormatter
+    from matplotlib.ticker import MaxNLocator, ScalarFormatter
 
     with style(lang) as text:
         fig = Figure(figsize=(6.4, 4.8), layout="constrained")
@@ -227,8 +241,12 @@ def draw_loss(path: Path, history: History, reference: LeastSquares, loss_name: 
         ax.axhline(reference.mse, color="k", ls="--", lw=1,
                    label=text["ols_mse"].format(reference.mse))
         ax.set_yscale("log")
-        ax.yaxis.set_major_formatter(ScalarFormatter())  # 200, not 2 x 10^2
-        ax.yaxis.set_minor_formatter(ScalarFormatter())
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        shown = [v for values, _ in curves for v in values if math.isfinite(v)] + [reference.mse]
+        ax.set_ylim(min(shown) / 1.2, max(shown) * 1.2)  # the least-squares line stays in view
+        if max(shown) / min(shown) < 100:  # 200, not 2 x 10^2; beyond two decades, powers
+            ax.yaxis.set_major_formatter(ScalarFormatter())
+            ax.yaxis.set_minor_formatter(ScalarFormatter())
         title = text["loss_title"]
         if history.status == "diverged":
             title += text["diverged"].format(history.epochs_run)
