@@ -1,6 +1,7 @@
 """Datasets: the `dataset` config group. Each option turns its config into a `Data`.
 
-    synthetic  scikit-learn's make_regression (the tutorial's data), optionally with outliers
+    synthetic  scikit-learn's make_regression (the tutorial's data), optionally with outliers;
+               drawn by an exact copy of it, which spares the default run scikit-learn's import
     diabetes   scikit-learn's bundled diabetes data, 442 rows x 10 features, in raw units
     csv        a CSV file of numbers (linreg/csvfile.py reads it)
 
@@ -87,14 +88,34 @@ class Data:
         return self.feature_names[j] if self.feature_names else f"x{j}"
 
 
-def load_synthetic(cfg: SyntheticConfig) -> Data:
-    # imported here: scikit-learn (and scipy behind it) costs a second of start-up
-    from sklearn.datasets import make_regression
+def make_regression(n_samples: int, n_features: int, n_informative: int, noise: float,
+                    bias: float, random_state: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """scikit-learn's make_regression(..., coef=True), with its defaults (one target, shuffled).
 
-    X, y, coef = make_regression(
-        n_samples=cfg.n_samples, n_features=cfg.n_features, n_informative=cfg.n_informative,
-        noise=cfg.noise, bias=cfg.bias, coef=True, random_state=cfg.random_state,
-    )
+    The same draws from the same numpy RandomState in the same order, so every number is
+    identical (tests/test_datasets.py compares the two). Written out because importing
+    scikit-learn, and scipy behind it, costs over a second of a run that takes two.
+    """
+    rng = np.random.RandomState(random_state)
+    n_informative = min(n_features, n_informative)
+    X = rng.standard_normal(size=(n_samples, n_features))
+    coef = np.zeros((n_features, 1))
+    coef[:n_informative, :] = 100 * rng.uniform(size=(n_informative, 1))
+    y = np.dot(X, coef) + bias
+    if noise > 0.0:
+        y += rng.normal(scale=noise, size=y.shape)
+    rows = np.arange(n_samples)
+    rng.shuffle(rows)
+    X, y = X[rows], y[rows]
+    columns = np.arange(n_features)
+    rng.shuffle(columns)
+    X[:, :] = X[:, columns]
+    return X, np.squeeze(y), np.squeeze(coef[columns])
+
+
+def load_synthetic(cfg: SyntheticConfig) -> Data:
+    X, y, coef = make_regression(cfg.n_samples, cfg.n_features, cfg.n_informative, cfg.noise,
+                                 cfg.bias, cfg.random_state)
     if cfg.outliers > 0:
         y = push_outliers(y, cfg.outliers, cfg.outlier_shift, cfg.random_state)
     return Data(

@@ -282,3 +282,38 @@ def test_a_csv_without_a_path_names_the_missing_key(compose_config):
 
     with pytest.raises(ConfigError, match=r"^dataset.path: required, and no value given"):
         validate(compose_config(["dataset=csv"]))
+
+
+@pytest.mark.parametrize("n_samples, n_features, n_informative, noise, bias, random_state", [
+    (120, 1, 10, 15.0, 12.0, 42),  # the tutorial's
+    (50, 5, 3, 2.5, -1.0, 0),
+    (7, 12, 10, 0.0, 0.0, 123),
+    (300, 20, 20, 100.0, 5.0, 2**31 - 1),
+])
+def test_make_regression_copy_is_identical_to_scikit_learns(n_samples, n_features, n_informative,
+                                                           noise, bias, random_state):
+    from sklearn.datasets import make_regression as sklearn_make_regression
+
+    from linreg.dataset import make_regression
+
+    ours = make_regression(n_samples, n_features, n_informative, noise, bias, random_state)
+    theirs = sklearn_make_regression(n_samples=n_samples, n_features=n_features,
+                                     n_informative=n_informative, noise=noise, bias=bias,
+                                     coef=True, random_state=random_state)
+    for a, b in zip(ours, theirs, strict=True):
+        assert a.shape == b.shape and a.dtype == b.dtype
+        assert np.array_equal(a, b)
+
+
+def test_default_run_does_not_import_scikit_learn(tmp_path):
+    import subprocess
+    import sys
+
+    probe = ("import runpy, sys\n"
+             "sys.argv = ['linreg', 'train.epochs=1']\n"
+             "runpy.run_module('linreg', run_name='__main__')\n"
+             "print('sklearn' in sys.modules)\n")
+    done = subprocess.run([sys.executable, "-c", probe], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == "False"
