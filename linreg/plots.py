@@ -138,13 +138,11 @@ def last_finite_epoch(history: History) -> int | None:
 def draw_fit(path: Path, data: Data, history: History, reference: LeastSquares, *,
              val: Data | None = None, scaler=None, lang: str = "en") -> Figure:
     """`data` (and `val`) as trained on; with a `scaler`, drawn back in the original units."""
-    from matplotlib.figure import Figure
-
     epoch = last_finite_epoch(history)
     w = torch.tensor(history.w[epoch]).reshape(-1, 1) if epoch is not None else None
     b = torch.tensor([history.b[epoch]]) if epoch is not None else None
     with style(lang) as text:
-        fig = Figure(figsize=(6.4, 4.8), layout="constrained")
+        fig = _figure()
         ax = fig.add_subplot()
         label = (text["fit"] if epoch == history.epochs_run - 1
                  else text["last_finite"].format(epoch))
@@ -209,6 +207,16 @@ def _draw_predicted_actual(ax, text, label, data, val, w, b, reference) -> None:
            title=text["many_title"].format(data.n_features))
 
 
+def _figure() -> Figure:
+    """One axes with fixed margins: constrained layout would measure every label, about
+    0.1 s a figure, which is a good share of a run."""
+    from matplotlib.figure import Figure
+
+    fig = Figure(figsize=(6.4, 4.8))
+    fig.subplots_adjust(left=0.12, right=0.97, bottom=0.11, top=0.92)
+    return fig
+
+
 def _num(value: torch.Tensor | float) -> str:
     value = float(value)
     return f"{value:.3f}" if abs(value) < 1e5 else f"{value:.3g}"
@@ -221,11 +229,10 @@ def _frame(ax, lo: float, hi: float) -> None:
 
 def draw_loss(path: Path, history: History, reference: LeastSquares, loss_name: str, *,
               lang: str = "en") -> Figure:
-    from matplotlib.figure import Figure
     from matplotlib.ticker import MaxNLocator, ScalarFormatter
 
     with style(lang) as text:
-        fig = Figure(figsize=(6.4, 4.8), layout="constrained")
+        fig = _figure()
         ax = fig.add_subplot()
         epochs = range(1, history.epochs_run + 1)
         # with rows held out, "full" means every training row
