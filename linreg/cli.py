@@ -3,52 +3,90 @@
 Bad input ends with one line on stderr naming the key at fault and exit status 2, with no
 traceback; set LINREG_DEBUG=1 to see the traceback. In a sweep (`linreg -m ...`) a job that
 raises is recorded as status "failed" and the other jobs still run; the command then ends with
-one line saying how many failed, and exit status 1 (linreg/sweep.py).
+one line saying how many failed, and exit status 1 (linreg/sweep.py). An output folder that
+cannot be written: one line naming it, exit status 2.
+
+Ctrl-C (SIGINT) or SIGTERM stops training where it is; the run records what it has (status
+"interrupted"), and the command ends with one line and exit status 130 or 143. A sweep starts
+no further job and summarises the jobs run so far. A second Ctrl-C while the results are being
+written leaves at once; one while linreg is still starting, too (nothing is recorded yet).
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 import shutil
+import signal
 import sys
+import threading
 import time
 from pathlib import Path
 
 import hydra
 from hydra.core.hydra_config import HydraConfig
 from hydra.errors import HydraException
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from linreg import config, sweep  # noqa: F401  (config registers the schemas that conf/ names)
-from linreg.errors import LinregError, one_line
+from linreg.errors import Interrupted, LinregError, one_line, unwritable_folder
 
 log = logging.getLogger("linreg")
 
 USAGE_ERROR = 2
+
+# hydra.run.dir ends in the process id: runs started in the same microsecond (other cores,
+# other machines sharing outputs/) still get folders of their own
+if not OmegaConf.has_resolver("linreg_pid"):
+    OmegaConf.register_new_resolver("linreg_pid", os.getpid, use_cache=True)
+
+
+class _Now:
+    """What the signal handler and the error paths need to know about this process."""
+
+    run_dir: Path | None = None  # the run (or sweep job) under way, once its task has begun
 
 
 def main() -> None:
     debug = os.environ.get("LINREG_DEBUG") == "1"
     # Let Hydra's own errors (unknown key, unknown option, wrong type) reach us un-printed.
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")
+    previous = _catch_signals()  # first: the imports below take seconds
+    from linreg import config, sweep, train  # noqa: F401  (config registers the schemas)
+
     try:
         _hydra_main()
+        if train.stop_requested():  # it came while a sweep's summary was being written
+            raise Interrupted(train.stop_requested())
         sweep.raise_if_jobs_failed()
+    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (errors.Interrupted)
+        if debug:
+            raise
+        _stop(exc if isinstance(exc, Interrupted) else Interrupted(signal.SIGINT))
     except (LinregError, HydraException, OmegaConfBaseException) as exc:
         if debug:
             raise
         if not isinstance(exc, sweep.SweepFailed):
-            sweep.discard_empty()  # a sweep stopped by bad input leaves no folder behind
+            _discard_sweeps()  # a sweep stopped by bad input leaves no folder behind
         _fail(exc)
+    except Exception as exc:
+        # Hydra could not make the run folder, or a file in it could not be written
+        multirun = any(arg in ("-m", "--multirun") for arg in sys.argv[1:])
+        error = unwritable_folder(exc, "hydra.sweep.dir" if multirun else "hydra.run.dir")
+        if debug or error is None:
+            raise
+        _fail(error)
+    for signum, handler in previous.items():  # for a caller in this process
+        signal.signal(signum, handler)
 
 
 @hydra.main(version_base="1.3", config_path="pkg://linreg.conf", config_name="config")
 def _hydra_main(cfg: DictConfig) -> dict | float | str:
+    from linreg import sweep, train
     from linreg.run import run  # after argument parsing: `linreg --help` stays quick
 
-    run_dir = Path(HydraConfig.get().runtime.output_dir)
+    run_dir = _Now.run_dir = Path(HydraConfig.get().runtime.output_dir)
     started = time.perf_counter()
     try:
         result = run(cfg, run_dir)
@@ -60,8 +98,10 @@ def _hydra_main(cfg: DictConfig) -> dict | float | str:
         if debug or not isinstance(exc, LinregError):
             raise
         # nothing was trained: leave no folder that looks like a result
-        shutil.rmtree(run_dir, ignore_errors=True)
+        _discard(run_dir)
         _fail(exc)
+    if train.stop_requested():  # the results are written; now stop, and a sweep with it
+        raise Interrupted(train.stop_requested())
     log.info("w = %s, b = %s", _fmt(result["w"]), _fmt(result["b"]))
     log.info("train loss %s, full-data MSE %s (least squares %.4f), R^2 %s",
              _fmt(result["loss"]["train"]), _fmt(result["loss"]["full_mse"]),
@@ -70,6 +110,91 @@ def _hydra_main(cfg: DictConfig) -> dict | float | str:
     if sweep.in_sweep():
         return sweep.objective(result, cfg.summary.rank_by)  # what optuna optimises
     return result
+
+
+def _catch_signals() -> dict:
+    """Send Ctrl-C and SIGTERM to `_on_signal`; returns the handlers they had."""
+    if threading.current_thread() is not threading.main_thread():
+        return {}  # only the main thread may set handlers, and only it runs them
+    previous = {}
+    for signum in (signal.SIGINT, signal.SIGTERM):
+        if signal.getsignal(signum) is not signal.SIG_IGN:  # `nohup` or `&` ignore Ctrl-C
+            previous[signum] = signal.signal(signum, _on_signal)
+    return previous
+
+
+def _on_signal(signum: int, frame) -> None:
+    """The first signal stops training (train.stop raises errors.Interrupted inside the loop,
+    which catches it; before training it waits for the loop, after training for the results).
+    Before any run began, or a second time, leave at once with one line: os._exit, because an
+    exception could land in an import under way and break it (torch's, matplotlib's)."""
+    train, sweep = sys.modules.get("linreg.train"), sys.modules.get("linreg.sweep")
+    again = train is not None and train.stop_requested() is not None
+    if train is not None and not again:
+        if _Now.run_dir is not None:
+            train.stop(signum)
+            return
+        if sweep is not None and sweep.SweepSummary.running is not None:
+            # jobs run in other processes (joblib, submitit): stop waiting for them
+            train.stop(signum)
+            raise Interrupted(signum)
+    name = signal.Signals(signum).name
+    print(f"linreg: interrupted {'again ' if again else ''}by {name}: stopped at once; "
+          f"{_where()}", file=sys.stderr, flush=True)
+    os._exit(128 + signum)
+
+
+def _stop(stop: Interrupted) -> None:
+    """After Ctrl-C or SIGTERM: the run (or the sweep's jobs so far) recorded, one line."""
+    from linreg import sweep
+
+    sweep_dir = sweep.summarise_so_far()
+    what = (f"the sweep stopped; summary of the jobs run so far in {sweep_dir}"
+            if sweep_dir is not None else _where())
+    print(f"linreg: interrupted by {stop.signal_name}: {what}", file=sys.stderr)
+    sys.exit(stop.exit_status)
+
+
+def _where() -> str:
+    """What the run under way has recorded, and where."""
+    folder = _Now.run_dir
+    if folder is None:
+        return "nothing was recorded"
+    for tmp in folder.glob(".metrics-*.tmp"):  # metrics.write's, cut short by os._exit
+        tmp.unlink(missing_ok=True)
+    try:
+        result = json.loads((folder / "metrics.json").read_text())
+    except (OSError, ValueError):
+        return f"{folder} is incomplete (no metrics.json)"
+    return (f"stopped after {result['epochs_run']} epochs (status {result['status']}); "
+            f"results in {folder}")
+
+
+def _discard(folder: Path) -> None:
+    """Remove a run folder that holds no result, then the parents that this leaves empty
+    (outputs/runs/<date>/, outputs/runs/, outputs/) below the folder linreg was started in."""
+    shutil.rmtree(folder, ignore_errors=True)
+    _remove_empty_parents(folder)
+
+
+def _discard_sweeps() -> None:
+    from linreg import sweep
+
+    sweep.discard_empty()
+    for folder in sweep.SweepSummary.started:
+        if not folder.exists():
+            _remove_empty_parents(folder)
+
+
+def _remove_empty_parents(folder: Path) -> None:
+    start = Path.cwd().resolve()  # Hydra does not change the directory (version_base 1.3)
+    for parent in folder.resolve().parents:
+        if start not in parent.parents:
+            break
+        try:
+            parent.rmdir()
+        except OSError:  # not empty (another run's folder), or not ours to remove
+            break
 
 
 def _fail(exc: BaseException) -> None:

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import signal
+
 
 class LinregError(Exception):
     """A problem with the user's input: reported as one line, exit status 2, no traceback."""
@@ -13,6 +15,43 @@ class ConfigError(LinregError):
 
 class DataError(LinregError):
     """Data linreg cannot train on: the message names the file, column or row at fault."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C (SIGINT) or SIGTERM, raised by cli.py's signal handlers.
+
+    A KeyboardInterrupt, so nothing that catches Exception swallows it and the training loop
+    catches both signals alike; the command then exits with 128 + the signal's number.
+    """
+
+    def __init__(self, signum: int = signal.SIGINT) -> None:
+        super().__init__(signal.Signals(signum).name)
+        self.signum = int(signum)
+
+    @property
+    def signal_name(self) -> str:
+        return signal.Signals(self.signum).name
+
+    @property
+    def exit_status(self) -> int:
+        return 128 + self.signum  # 130 for SIGINT, 143 for SIGTERM, as shells report them
+
+
+def unwritable_folder(exc: BaseException, key: str) -> ConfigError | None:
+    """The error for an output folder that cannot be made or written (`key` is hydra.run.dir
+    or hydra.sweep.dir), if an OSError about a path is behind `exc`; else None."""
+    seen = exc
+    while seen is not None and not (isinstance(seen, OSError) and seen.filename):
+        if isinstance(seen, LinregError):  # already says what is wrong (a CSV file, ...)
+            return None
+        seen = seen.__cause__ or (None if seen.__suppress_context__ else seen.__context__)
+    if seen is None:
+        return None
+    from pathlib import Path
+
+    folder = Path(seen.filename).resolve()
+    return ConfigError(f"{folder}: cannot write the output folder ({seen.strerror}); "
+                       f"choose another with {key}=...")
 
 
 def one_line(exc: BaseException) -> str:

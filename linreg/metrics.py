@@ -1,6 +1,6 @@
 """metrics.json: the contract that tests, sweeps and other tools read.
 
-    {"status": "ok" | "diverged", "epochs_run": int, "steps": int,
+    {"status": "ok" | "diverged" | "interrupted", "epochs_run": int, "steps": int,
      "w": [float, ...], "b": float,
      "loss": {"train": float, "full_mse": float},
      "r2": float,
@@ -22,12 +22,17 @@ training rows; original_units and param_error are in the data's own units.
 
 Non-finite numbers (a diverged run) are written as null: JSON has no NaN or inf.
 
+A run stopped by Ctrl-C or SIGTERM has status "interrupted", "interrupted_by": "SIGINT" or
+"SIGTERM", and everything above for the whole epochs it ran; stopped before its first epoch
+ended, it has epochs_run 0, the initial w and b, and null losses and r2.
+
 In a sweep, a job that raised writes {"status": "failed", "error": "<one-line reason>",
 "wall_s": float} instead (linreg/sweep.py), so the sweep's summary can list it.
 """
 
 from __future__ import annotations
 
+import contextlib
 import json
 import math
 import os
@@ -57,8 +62,13 @@ def build(history: History, data: Data, reference: LeastSquares, wall_s: float, 
     """
     import torch
 
-    w, b = history.w[-1], history.b[-1]
+    trained = history.epochs_run > 0  # not so only when interrupted in the first epoch
+    w, b = (history.w[-1], history.b[-1]) if trained else (history.w_start, history.b_start)
     w_t, b_t = torch.tensor(w).reshape(-1, 1), torch.tensor([b])
+
+    def last(values: list[float]) -> float | None:
+        return finite_or_none(values[-1]) if values else None
+
     raw_w, raw_b = _original(w_t, b_t, scaler)
     raw_w_ols, raw_b_ols = _original(reference.w, reference.b, scaler)
     return {
@@ -67,11 +77,11 @@ def build(history: History, data: Data, reference: LeastSquares, wall_s: float, 
         "steps": history.steps,
         "w": [finite_or_none(v) for v in w],
         "b": finite_or_none(b),
-        "loss": {"train": finite_or_none(history.train_loss[-1]),
-                 "full_mse": finite_or_none(history.full_mse[-1]),
-                 "val": finite_or_none(history.val_loss[-1]) if history.val_loss else None},
-        "r2": finite_or_none(r2(data.X, data.y, w_t, b_t)),
-        "r2_val": finite_or_none(r2(val.X, val.y, w_t, b_t)) if val is not None else None,
+        "loss": {"train": last(history.train_loss), "full_mse": last(history.full_mse),
+                 "val": last(history.val_loss)},
+        "r2": finite_or_none(r2(data.X, data.y, w_t, b_t)) if trained else None,
+        "r2_val": (finite_or_none(r2(val.X, val.y, w_t, b_t))
+                   if val is not None and trained else None),
         "reference": {
             "w_true": data.w_true, "b_true": data.b_true,
             "w_ols": reference.w.reshape(-1).tolist(), "b_ols": float(reference.b),
@@ -96,6 +106,7 @@ def build(history: History, data: Data, reference: LeastSquares, wall_s: float, 
                     "val_loss": [finite_or_none(v) for v in history.val_loss]},
         "wall_s": wall_s,
         "train_s": history.train_s,
+        **({"interrupted_by": history.interrupted_by} if history.interrupted_by else {}),
     }
 
 
@@ -128,8 +139,9 @@ def write(run_dir: Path, metrics: dict[str, Any]) -> Path:
             json.dump(metrics, f, indent=2, allow_nan=False)
             f.write("\n")
         os.replace(tmp, path)
-    except BaseException:
-        os.unlink(tmp)
+    except BaseException:  # an error, or Ctrl-C: no half-written file stays behind
+        with contextlib.suppress(FileNotFoundError):  # already renamed when it struck
+            os.unlink(tmp)
         raise
     return path
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import logging
+import math
 import os
 import sys
 import time
@@ -39,7 +40,6 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     data, val = prepared.train, prepared.val
     steps = settings.train.epochs * batches_per_epoch(data.X.shape[0], settings.train)
     w, b = initial_params(settings.init, data.n_features, settings.seed)
-    start_point = [*w.reshape(-1).tolist(), float(b)]
     loss_fn = loss.build(settings.loss)
     opt = optimizer.build(settings.optimizer, [w, b], settings.train.batch_size)
     reference = _least_squares(data)
@@ -53,6 +53,9 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     if history.status == "diverged":
         log.warning("diverged at epoch %d: the loss or the parameters are no longer finite "
                     "(lower optimizer.lr)", history.epochs_run)
+    if history.interrupted_by:  # train.log only: the command says it in one line (cli.py)
+        log.debug("interrupted by %s after %d of %d epochs; writing the results so far",
+                  history.interrupted_by, history.epochs_run, settings.train.epochs)
 
     run_dir = Path(run_dir)
     events.write(run_dir, history, hparams=flat_hparams(settings), final=_final(history))
@@ -61,11 +64,11 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
                    scaler=prepared.scaler, lang=lang)
     plots.draw_loss(run_dir / plots.LOSS_FILE, history, reference, settings.loss.name, lang=lang)
     if data.n_features == 1:
-        points = history.path if trace else [start_point] + [
+        points = history.path if trace else [[*history.w_start, history.b_start]] + [
             [*w_e, b_e] for w_e, b_e in zip(history.w, history.b, strict=True)]
         _draw_trajectory(run_dir, settings, prepared, loss_fn, points,
                          steps // settings.train.epochs if trace else 1, reference, ridge_fit)
-    if val is not None:
+    if val is not None and history.val_loss:
         log.info("validation loss %.4f on %d held-out rows", history.val_loss[-1],
                  val.X.shape[0])
     result = metrics.build(history, data, reference, wall_s=time.perf_counter() - start,
@@ -150,7 +153,11 @@ def flat_hparams(settings: RunConfig) -> dict[str, Any]:
 
 
 def _final(history: History) -> dict[str, float]:
-    final = {"final/train_loss": history.train_loss[-1], "final/full_mse": history.full_mse[-1]}
+    def last(values: list[float]) -> float:
+        return values[-1] if values else math.nan  # interrupted before its first epoch ended
+
+    final = {"final/train_loss": last(history.train_loss),
+             "final/full_mse": last(history.full_mse)}
     if history.val_loss:
         final["final/val_loss"] = history.val_loss[-1]
     return final

@@ -135,11 +135,16 @@ class SweepSummary(Callback):
 
     started: list[Path] = []  # sweep folders this process made, for `discard_empty`
     failure: SweepFailed | None = None  # set when the sweep ends with failed jobs
+    running: DictConfig | None = None  # the sweep under way, for `summarise_so_far`
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         SweepSummary.failure = None  # a sweep before this one, in this process, is not ours
+        SweepSummary.running = config
         sweep_dir = Path(config.hydra.sweep.dir)
-        sweep_dir.mkdir(parents=True, exist_ok=True)
+        try:
+            sweep_dir.mkdir(parents=True, exist_ok=True)
+        except OSError:  # the launcher fails on it next, and cli.py says so in one line
+            return
         (sweep_dir / PLAN_FILE).write_text(json.dumps(sweep_plan(config), indent=2) + "\n")
         SweepSummary.started.append(sweep_dir)
 
@@ -157,6 +162,21 @@ class SweepSummary(Callback):
                 f"{len(failed)} of {len(jobs)} jobs failed (first: job {first.num}, "
                 f"{' '.join(first.overrides)}: {first.metrics.get('error')}); "
                 f"see {sweep_dir / compare.CSV_FILE}")
+        SweepSummary.running = None
+
+
+def summarise_so_far() -> Path | None:
+    """After Ctrl-C or SIGTERM ended a sweep early (Hydra then skips on_multirun_end): the
+    summary of the jobs run so far. Returns the sweep folder, or None if no sweep was under
+    way or no job in it recorded anything (its folder is then removed)."""
+    config = SweepSummary.running
+    if config is None:
+        return None
+    discard_empty()
+    if not Path(config.hydra.sweep.dir).is_dir():
+        return None
+    SweepSummary().on_multirun_end(config)
+    return Path(config.hydra.sweep.dir).resolve()
 
 
 def raise_if_jobs_failed() -> None:

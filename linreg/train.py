@@ -3,6 +3,9 @@
 Minibatch SGD on y_hat = X @ w + b with the loss's analytic gradient (no autograd graph), and
 no host synchronisation inside an epoch: losses are summed on the tensor side and read once
 per epoch, when the epoch's full-data numbers are taken.
+
+Ctrl-C or SIGTERM (`stop`, from cli.py's signal handlers) raises errors.Interrupted inside
+the loop, which catches it: the history keeps the whole epochs done, with status "interrupted".
 """
 
 from __future__ import annotations
@@ -14,7 +17,7 @@ from dataclasses import dataclass, field
 import torch
 
 from linreg.dataset import Data
-from linreg.errors import ConfigError
+from linreg.errors import ConfigError, Interrupted
 from linreg.model import predict
 
 
@@ -41,13 +44,39 @@ class History:
     lr: list[float] = field(default_factory=list)
     # [*w, b] at the start and after every step, when traced (for trajectory.png)
     path: list[list[float]] = field(default_factory=list)
-    status: str = "ok"  # "ok" or "diverged"
+    status: str = "ok"  # "ok", "diverged" or "interrupted"
+    interrupted_by: str | None = None  # "SIGINT" or "SIGTERM" when stopped by a signal
+    w_start: list[float] = field(default_factory=list)  # the parameters before the first step
+    b_start: float = 0.0
     steps: int = 0
     train_s: float = 0.0
 
     @property
     def epochs_run(self) -> int:
         return len(self.train_loss)
+
+
+class _Stop:
+    signum: int | None = None  # the signal that asked this process to stop
+    in_loop = False  # the training loop runs: the one place an interrupt is raised
+
+
+def stop(signum: int) -> None:
+    """Stop training: at once if the loop is running, else as soon as it starts (a run that has
+    finished training writes its results first). Raising anywhere else could break an import
+    under way (a C extension's), so the exception is kept for the loop."""
+    _Stop.signum = signum
+    if _Stop.in_loop:
+        raise Interrupted(signum)
+
+
+def stop_requested() -> int | None:
+    """The signal passed to `stop`, if any; cli.py resets it with `stop_reset`."""
+    return _Stop.signum
+
+
+def stop_reset() -> None:
+    _Stop.signum = None
 
 
 def batches_per_epoch(n_rows: int, cfg: TrainConfig) -> int:
@@ -72,37 +101,64 @@ def train(data: Data, w: torch.Tensor, b: torch.Tensor, loss, optimizer, cfg: Tr
     generator = torch.Generator().manual_seed(seed)
     w.grad, b.grad = torch.zeros_like(w), torch.zeros_like(b)
     history = History()
-    trace = [torch.cat([w.reshape(-1), b])] if trace_steps else None
+    start_params = torch.cat([w.reshape(-1), b]).tolist()
+    history.w_start, history.b_start = start_params[:-1], start_params[-1]
+    if trace_steps:
+        history.path.append([*history.w_start, history.b_start])
+    trace = [] if trace_steps else None
     start = time.perf_counter()
-    for epoch in range(cfg.epochs):
-        if cfg.shuffle:
-            # one gather per epoch, then every batch is a contiguous slice
-            order = torch.randperm(n_rows, generator=generator)
-            X_epoch, y_epoch = X[order], y[order]
-        else:
-            X_epoch, y_epoch = X, y
-        loss_sum = torch.zeros((), dtype=X.dtype)
-        for i in range(n_batches):
-            xb, yb = X_epoch[i * size:(i + 1) * size], y_epoch[i * size:(i + 1) * size]
-            r = predict(xb, w, b) - yb
-            loss_sum += loss(r) * xb.shape[0]
-            dr = loss.grad(r)
-            torch.mm(xb.T, dr, out=w.grad)
-            torch.sum(dr, dim=0, out=b.grad)
-            optimizer.step()
-            if trace is not None:
-                trace.append(torch.cat([w.reshape(-1), b]))
-        history.steps += n_batches
-        if trace is not None:  # one host transfer per epoch
-            history.path.extend(torch.stack(trace).tolist())
-            trace.clear()
-        _end_of_epoch(history, data, w, b, loss, optimizer, loss_sum / rows_seen, val)
-        if on_epoch is not None:
-            on_epoch(epoch + 1, history)
-        if history.status == "diverged":
-            break
+    try:
+        _Stop.in_loop = True
+        if _Stop.signum is not None:  # it came while the run was being set up
+            raise Interrupted(_Stop.signum)
+        for epoch in range(cfg.epochs):
+            if cfg.shuffle:
+                # one gather per epoch, then every batch is a contiguous slice
+                order = torch.randperm(n_rows, generator=generator)
+                X_epoch, y_epoch = X[order], y[order]
+            else:
+                X_epoch, y_epoch = X, y
+            loss_sum = torch.zeros((), dtype=X.dtype)
+            for i in range(n_batches):
+                xb, yb = X_epoch[i * size:(i + 1) * size], y_epoch[i * size:(i + 1) * size]
+                r = predict(xb, w, b) - yb
+                loss_sum += loss(r) * xb.shape[0]
+                dr = loss.grad(r)
+                torch.mm(xb.T, dr, out=w.grad)
+                torch.sum(dr, dim=0, out=b.grad)
+                optimizer.step()
+                if trace is not None:
+                    trace.append(torch.cat([w.reshape(-1), b]))
+            history.steps += n_batches
+            if trace is not None:  # one host transfer per epoch
+                history.path.extend(torch.stack(trace).tolist())
+                trace.clear()
+            _end_of_epoch(history, data, w, b, loss, optimizer, loss_sum / rows_seen, val)
+            if on_epoch is not None:
+                on_epoch(epoch + 1, history)
+            if history.status == "diverged":
+                break
+    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (errors.Interrupted)
+        _keep_whole_epochs(history, n_batches, val is not None)
+        history.interrupted_by = getattr(stop, "signal_name", "SIGINT")
+        if history.status == "ok":  # a run whose last whole epoch diverged stays diverged
+            history.status = "interrupted"
+    finally:
+        _Stop.in_loop = False
     history.train_s = time.perf_counter() - start
     return history
+
+
+def _keep_whole_epochs(history: History, n_batches: int, has_val: bool) -> None:
+    """Drop what an interrupt left of the epoch it landed in, appends included: the record is
+    then the state after the last whole epoch (w and b themselves may be a few steps on)."""
+    series = [history.train_loss, history.full_mse, history.grad_norm, history.w, history.b,
+              history.lr] + ([history.val_loss] if has_val else [])
+    epochs = min(map(len, series))
+    for values in series:
+        del values[epochs:]
+    history.steps = epochs * n_batches
+    del history.path[1 + epochs * n_batches:]
 
 
 def _end_of_epoch(history: History, data: Data, w: torch.Tensor, b: torch.Tensor, loss,
