@@ -75,6 +75,8 @@ def read_csv(path: str, target: str | None, features: list[str] | None, delimite
 
 def _rows(file: Path, delimiter: str) -> list[tuple[int, list[str]]]:
     """(line number, fields) for every line that is not blank."""
+    if file.is_dir():
+        raise DataError(f"{file}: a folder, not a CSV file (dataset.path)")
     if not file.is_file():
         raise DataError(f"{file}: no such file (dataset.path)")
     try:

@@ -55,8 +55,10 @@ def prepare(data: Data, val_fraction: float, standardize: bool, seed: int,
             batch_size: int) -> Prepared:
     """Split off `val_fraction` of the rows (seeded), then standardize if asked."""
     train, val = split(data, val_fraction, seed)
+    held = f" ({val.X.shape[0]} held out for validation)" if val is not None else ""
+    if train.X.shape[0] < 2:  # a line fits one point exactly: nothing to learn or check
+        raise DataError(f"{data.source}: a single training row{held}; a fit needs at least 2")
     if train.X.shape[0] < batch_size:
-        held = f" ({val.X.shape[0]} held out for validation)" if val is not None else ""
         raise DataError(f"{data.source}: {train.X.shape[0]} training rows{held} are fewer "
                         f"than train.batch_size={batch_size}")
     if not standardize:

@@ -1,0 +1,148 @@
+"""Bad input, tried as a new user would: the table of inputs and the one line each must give.
+
+Every row ends with exit status 2, exactly one line on stderr (`linreg: error: ...`) naming the
+key, file, column or row at fault, no traceback, and nothing left in outputs/: not the run
+folder, nor an empty outputs/runs/<date>/ above it.
+
+Rows marked `elsewhere` are checked here in-process (same message, from the same code) because
+another test file already runs that input through the command line; every other row runs the
+real command, several at once (each start costs seconds of imports, not work).
+"""
+
+from __future__ import annotations
+
+import subprocess
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import pytest
+from hydra.errors import HydraException
+from omegaconf.errors import OmegaConfBaseException
+
+from linreg.errors import LinregError, one_line
+from linreg.run import run
+
+FOLDER = object()  # as a row's `csv`: data.csv is a folder, not a file
+
+
+@dataclass
+class Row:
+    name: str
+    args: list[str]
+    says: str  # the line must contain this; {cwd} is the folder the command ran in
+    csv: str | bytes | object | None = None  # the content of {cwd}/data.csv, if any
+    elsewhere: str = ""  # the test file that already runs this input through the CLI
+
+
+CSV = ["dataset=csv", "dataset.path=data.csv"]
+ROWS = [
+    Row("unknown key", ["train.epoch=3"],
+        "train.epoch: unknown key (valid keys: batch_size, drop_last, epochs, shuffle",
+        elsewhere="test_cli_errors.py"),
+    Row("wrong type", ["optimizer.lr=abc"],
+        "optimizer.lr: Value 'abc' of type 'str' could not be converted to Float",
+        elsewhere="test_cli_errors.py"),
+    Row("unknown group option", ["optimizer=adam"],
+        "optimizer: unknown option 'adam' (choose from manual_sgd, torch_sgd)",
+        elsewhere="test_cli_errors.py"),
+    Row("lr out of range", ["optimizer.lr=0"], "optimizer.lr: must be > 0, got 0.0"),
+    Row("epochs out of range", ["train.epochs=0"], "train.epochs: must be >= 1, got 0"),
+    Row("batch_size out of range", ["train.batch_size=0"],
+        "train.batch_size: must be >= 1, got 0"),
+    Row("noise out of range", ["dataset.noise=-1"], "dataset.noise: must be >= 0, got -1.0"),
+    Row("delta out of range", ["loss=huber", "loss.delta=0"], "loss.delta: must be > 0, got 0.0",
+        elsewhere="test_cli_errors.py"),
+    Row("val_fraction out of range", ["train.val_fraction=1"],
+        "train.val_fraction: must be < 1, got 1.0"),
+    Row("batch_size larger than the training rows", ["train.batch_size=121"],
+        "synthetic: 120 training rows are fewer than train.batch_size=121",
+        elsewhere="test_cli_errors.py"),
+    Row("n_features 0", ["dataset.n_features=0"], "dataset.n_features: must be >= 1, got 0"),
+    Row("missing CSV", ["dataset=csv", "dataset.path=missing.csv"],
+        "{cwd}/missing.csv: no such file (dataset.path)"),
+    Row("empty CSV", CSV, "{cwd}/data.csv: the file is empty", csv=""),
+    Row("header-only CSV", CSV, "{cwd}/data.csv: a header but no data rows", csv="x,y\n"),
+    Row("a folder as the CSV", CSV, "{cwd}/data.csv: a folder, not a CSV file (dataset.path)",
+        csv=FOLDER),
+    Row("CSV not UTF-8", CSV, "{cwd}/data.csv: not a UTF-8 text file",
+        csv=b"x,y\n1,2\n\xff\xfe,3\n"),
+    Row("missing target column", [*CSV, "dataset.target=price"],
+        "{cwd}/data.csv: no column 'price' (columns: x, y)", csv="x,y\n1,2\n3,4\n"),
+    Row("text in a numeric column", CSV,
+        "{cwd}/data.csv, line 3, column 'y': 'oops' is not a number", csv="x,y\n1,2\n3,oops\n",
+        elsewhere="test_datasets.py"),
+    Row("NaN in a numeric column", CSV,
+        "{cwd}/data.csv, line 3, column 'x': 'NaN' is not a finite number",
+        csv="x,y\n1,2\nNaN,4\n"),
+    Row("inf in a numeric column", CSV,
+        "{cwd}/data.csv, line 4, column 'y': '-inf' is not a finite number",
+        csv="x,y\n1,2\n3,4\n5,-inf\n"),
+    Row("a single row", CSV, "{cwd}/data.csv: a single training row; a fit needs at least 2",
+        csv="x,y\n1,2\n"),
+    Row("a constant feature under standardization", [*CSV, "train.batch_size=2"],
+        "{cwd}/data.csv: feature 'c' is constant (1) on the 3 training rows",
+        csv="x,c,y\n1,1,2\n2,1,4\n3,1,7\n", elsewhere="test_datasets.py"),
+    Row("a preset that does not exist", ["+experiment=nope"],
+        "experiment: unknown option 'nope' (choose from batch_size, data_size, init,"),
+    Row("an output folder that cannot be made", ["hydra.run.dir=afile/run"],
+        "{cwd}/afile/run: cannot write the output folder (Not a directory); "
+        "choose another with hydra.run.dir=..."),
+]
+CLI_ROWS = [row for row in ROWS if not row.elsewhere]
+
+
+def prepare_folder(cwd: Path, row: Row) -> Path:
+    (cwd / "afile").write_text("a file, where a row asks for a folder under it\n")
+    if row.csv is FOLDER:
+        (cwd / "data.csv").mkdir()
+    elif isinstance(row.csv, bytes):
+        (cwd / "data.csv").write_bytes(row.csv)
+    elif row.csv is not None:
+        (cwd / "data.csv").write_text(row.csv)
+    return cwd
+
+
+@dataclass
+class Outcome:
+    cwd: Path
+    result: subprocess.CompletedProcess
+    left: list[Path] = field(default_factory=list)  # whatever is in outputs/ afterwards
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory, run_cli) -> dict[str, Outcome]:
+    """Every CLI row at once, each in a folder of its own (two at a time: two cores)."""
+    def one(row: Row) -> Outcome:
+        cwd = prepare_folder(tmp_path_factory.mktemp("bad_input"), row)
+        result = run_cli(cwd, *row.args)
+        return Outcome(cwd, result, sorted((cwd / "outputs").rglob("*")))
+
+    with ThreadPoolExecutor(max_workers=2) as pool:
+        return dict(zip([r.name for r in CLI_ROWS], pool.map(one, CLI_ROWS), strict=True))
+
+
+@pytest.mark.parametrize("row", CLI_ROWS, ids=[r.name for r in CLI_ROWS])
+def test_bad_input_on_the_command_line_is_one_line_and_exit_2(outcomes, row):
+    outcome = outcomes[row.name]
+    result = outcome.result
+    assert "Traceback" not in result.stderr + result.stdout
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("linreg: error: ")
+    assert row.says.format(cwd=outcome.cwd) in line
+    assert not (outcome.cwd / "outputs").exists(), outcome.left  # not even empty folders
+
+
+@pytest.mark.parametrize("row", [r for r in ROWS if r.elsewhere],
+                         ids=[r.name for r in ROWS if r.elsewhere])
+def test_bad_input_checked_in_process_gives_the_same_line(compose_config, tmp_path,
+                                                          monkeypatch, row):
+    monkeypatch.chdir(prepare_folder(tmp_path, row))  # CSV paths resolve against the cwd
+    with pytest.raises((LinregError, HydraException, OmegaConfBaseException)) as caught:
+        run(compose_config(row.args), tmp_path / "run")
+    line = one_line(caught.value)
+    assert "\n" not in line
+    assert row.says.format(cwd=tmp_path) in line
+    assert not (tmp_path / "run").exists()  # stopped before anything was written
+
