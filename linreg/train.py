@@ -79,6 +79,9 @@ def stop_reset() -> None:
     _Stop.signum = None
 
 
+CHUNK_ROWS = 1 << 16  # rows gathered at a time: small next to a large X, large enough to be fast
+
+
 def batches_per_epoch(n_rows: int, cfg: TrainConfig) -> int:
     if cfg.batch_size > n_rows:
         raise ConfigError(f"train.batch_size: {cfg.batch_size} is larger than the "
@@ -106,29 +109,33 @@ def train(data: Data, w: torch.Tensor, b: torch.Tensor, loss, optimizer, cfg: Tr
     if trace_steps:
         history.path.append([*history.w_start, history.b_start])
     trace = [] if trace_steps else None
+    predict(X[:1], w, b)  # checks the shapes once; the loop below computes X @ w + b - y itself
+    # shuffled rows are gathered a chunk of whole batches at a time into buffers made once:
+    # a shuffled copy of all of X would double the memory of a large dataset
+    chunk_batches = max(1, CHUNK_ROWS // size)
+    buffers = (torch.empty(min(chunk_batches * size, n_rows), X.shape[1], dtype=X.dtype),
+               torch.empty(min(chunk_batches * size, n_rows), 1, dtype=y.dtype))
     start = time.perf_counter()
     try:
         _Stop.in_loop = True
         if _Stop.signum is not None:  # it came while the run was being set up
             raise Interrupted(_Stop.signum)
         for epoch in range(cfg.epochs):
-            if cfg.shuffle:
-                # one gather per epoch, then every batch is a contiguous slice
-                order = torch.randperm(n_rows, generator=generator)
-                X_epoch, y_epoch = X[order], y[order]
-            else:
-                X_epoch, y_epoch = X, y
+            order = torch.randperm(n_rows, generator=generator) if cfg.shuffle else None
             loss_sum = torch.zeros((), dtype=X.dtype)
-            for i in range(n_batches):
-                xb, yb = X_epoch[i * size:(i + 1) * size], y_epoch[i * size:(i + 1) * size]
-                r = predict(xb, w, b) - yb
-                loss_sum += loss(r) * xb.shape[0]
-                dr = loss.grad(r)
-                torch.mm(xb.T, dr, out=w.grad)
-                torch.sum(dr, dim=0, out=b.grad)
-                optimizer.step()
-                if trace is not None:
-                    trace.append(torch.cat([w.reshape(-1), b]))
+            for first in range(0, n_batches, chunk_batches):
+                X_chunk, y_chunk = _rows(X, y, order, first * size,
+                                         min((first + chunk_batches) * size, n_rows), buffers)
+                for i in range(min(chunk_batches, n_batches - first)):
+                    xb = X_chunk[i * size:(i + 1) * size]
+                    r = torch.mm(xb, w).add_(b).sub_(y_chunk[i * size:(i + 1) * size])
+                    loss_sum += loss(r) * xb.shape[0]
+                    dr = loss.grad(r)
+                    torch.mm(xb.T, dr, out=w.grad)
+                    torch.sum(dr, dim=0, out=b.grad)
+                    optimizer.step()
+                    if trace is not None:
+                        trace.append(torch.cat([w.reshape(-1), b]))
             history.steps += n_batches
             if trace is not None:  # one host transfer per epoch
                 history.path.extend(torch.stack(trace).tolist())
@@ -147,6 +154,16 @@ def train(data: Data, w: torch.Tensor, b: torch.Tensor, loss, optimizer, cfg: Tr
         _Stop.in_loop = False
     history.train_s = time.perf_counter() - start
     return history
+
+
+def _rows(X: torch.Tensor, y: torch.Tensor, order: torch.Tensor | None, lo: int, hi: int,
+          buffers: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Rows lo:hi of this epoch's order, as contiguous tensors (views when not shuffled)."""
+    if order is None:
+        return X[lo:hi], y[lo:hi]
+    X_buf, y_buf = buffers[0][:hi - lo], buffers[1][:hi - lo]
+    return (torch.index_select(X, 0, order[lo:hi], out=X_buf),
+            torch.index_select(y, 0, order[lo:hi], out=y_buf))
 
 
 def _keep_whole_epochs(history: History, n_batches: int, has_val: bool) -> None:

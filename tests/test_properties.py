@@ -6,6 +6,7 @@ import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+import linreg.train
 from linreg.dataset import Data
 from linreg.loss import MAE, MSE, Huber
 from linreg.optimizer import ManualSGD
@@ -35,11 +36,16 @@ class FrozenOptimizer:
         pass
 
 
-def batches_of_one_run(n_rows: int, batch_size: int, drop_last: bool, epochs: int, seed: int):
+def batches_of_one_run(n_rows: int, batch_size: int, drop_last: bool, epochs: int, seed: int,
+                       chunk_rows: int = linreg.train.CHUNK_ROWS):
     data = Data(X=torch.zeros(n_rows, 1), y=-torch.arange(n_rows, dtype=torch.float32)[:, None])
     loss = RecordingLoss()
     cfg = TrainConfig(epochs=epochs, batch_size=batch_size, shuffle=True, drop_last=drop_last)
-    train(data, torch.zeros(1, 1), torch.zeros(1), loss, FrozenOptimizer(), cfg, seed)
+    default, linreg.train.CHUNK_ROWS = linreg.train.CHUNK_ROWS, chunk_rows
+    try:  # a small chunk makes the loop gather an epoch's rows in several pieces
+        train(data, torch.zeros(1, 1), torch.zeros(1), loss, FrozenOptimizer(), cfg, seed)
+    finally:
+        linreg.train.CHUNK_ROWS = default
     return loss.batches
 
 
@@ -47,10 +53,10 @@ sizes = st.integers(1, 60).flatmap(lambda n: st.tuples(st.just(n), st.integers(1
 
 
 @settings(max_examples=60, deadline=None)
-@given(sizes, st.integers(1, 3), st.integers(0, 2**31 - 1))
-def test_without_drop_last_every_row_is_seen_once_per_epoch(n_and_batch, epochs, seed):
+@given(sizes, st.integers(1, 3), st.integers(0, 2**31 - 1), st.integers(1, 70))
+def test_without_drop_last_every_row_is_seen_once_per_epoch(n_and_batch, epochs, seed, chunk):
     n_rows, batch_size = n_and_batch
-    batches = batches_of_one_run(n_rows, batch_size, False, epochs, seed)
+    batches = batches_of_one_run(n_rows, batch_size, False, epochs, seed, chunk)
     per_epoch = -(-n_rows // batch_size)
     assert len(batches) == epochs * per_epoch
     for e in range(epochs):
@@ -59,10 +65,10 @@ def test_without_drop_last_every_row_is_seen_once_per_epoch(n_and_batch, epochs,
 
 
 @settings(max_examples=60, deadline=None)
-@given(sizes, st.integers(0, 2**31 - 1))
-def test_with_drop_last_only_full_batches(n_and_batch, seed):
+@given(sizes, st.integers(0, 2**31 - 1), st.integers(1, 70))
+def test_with_drop_last_only_full_batches(n_and_batch, seed, chunk):
     n_rows, batch_size = n_and_batch
-    batches = batches_of_one_run(n_rows, batch_size, True, 1, seed)
+    batches = batches_of_one_run(n_rows, batch_size, True, 1, seed, chunk)
     assert len(batches) == n_rows // batch_size
     assert all(len(b) == batch_size for b in batches)
     rows = [i for b in batches for i in b]
@@ -70,11 +76,11 @@ def test_with_drop_last_only_full_batches(n_and_batch, seed):
 
 
 @settings(max_examples=60, deadline=None)
-@given(sizes, st.integers(0, 2**31 - 1))
-def test_same_seed_same_batches(n_and_batch, seed):
+@given(sizes, st.integers(0, 2**31 - 1), st.integers(1, 70))
+def test_same_seed_same_batches_whatever_the_chunk(n_and_batch, seed, chunk):
     n_rows, batch_size = n_and_batch
     assert batches_of_one_run(n_rows, batch_size, False, 2, seed) == \
-        batches_of_one_run(n_rows, batch_size, False, 2, seed)
+        batches_of_one_run(n_rows, batch_size, False, 2, seed, chunk)
 
 
 hyper = st.fixed_dictionaries({
