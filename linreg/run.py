@@ -29,8 +29,9 @@ from linreg.train import History, batches_per_epoch, train
 log = logging.getLogger(__name__)
 
 
-def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
-    """Train the configured model and write metrics.json, events and figures into `run_dir`."""
+def run(cfg: DictConfig, run_dir: Path, quiet: bool = False) -> dict[str, Any]:
+    """Train the configured model and write metrics.json, events and figures into `run_dir`;
+    `quiet` keeps the per-epoch lines out of the console (they still go to train.log)."""
     start = time.perf_counter()
     settings = validate(cfg)
     # the validation split and standardization fail (bad data, too few rows) before any output
@@ -47,7 +48,7 @@ def run(cfg: DictConfig, run_dir: Path) -> dict[str, Any]:
     ridge_fit = ridge(data.X, data.y, decay) if decay > 0 and settings.loss.name == "mse" else None
     trace = data.n_features == 1 and steps <= trajectory.MAX_TRACED_STEPS
 
-    with _progress(settings.train.epochs) as on_epoch:
+    with _progress(settings.train.epochs, quiet) as on_epoch:
         history = train(data, w, b, loss_fn, opt, settings.train, settings.seed, on_epoch,
                         val=val, trace_steps=trace)
     if history.status == "diverged":
@@ -170,10 +171,12 @@ def _epoch_line(epoch: int, epochs: int, history: History) -> str:
 
 
 @contextmanager
-def _progress(epochs: int) -> Iterator[Callable[[int, History], None]]:
-    """A progress bar on a terminal; plain log lines otherwise (and always in train.log)."""
-    if not sys.stderr.isatty():
-        yield lambda epoch, history: log.info(_epoch_line(epoch, epochs, history))
+def _progress(epochs: int, quiet: bool) -> Iterator[Callable[[int, History], None]]:
+    """A progress bar on a terminal; plain log lines otherwise (and always in train.log).
+    `quiet` (a job of a sweep): train.log only, so fifty jobs do not flood the console."""
+    if quiet or not sys.stderr.isatty():
+        level = logging.DEBUG if quiet else logging.INFO
+        yield lambda epoch, history: log.log(level, _epoch_line(epoch, epochs, history))
         return
     from tqdm import tqdm
 
