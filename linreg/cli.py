@@ -55,6 +55,7 @@ def main() -> None:
     previous = _catch_signals()  # first: the imports below take seconds
     from linreg import config, sweep, train  # noqa: F401  (config registers the schemas)
 
+    train.stop_reset()  # a stop asked of an earlier call in this process is not ours
     try:
         _hydra_main()
         if train.stop_requested():  # it came while a sweep's summary was being written
