@@ -1,0 +1,126 @@
+"""summary.png: every run's full-data MSE per epoch overlaid, and for a one-key sweep the final
+metric against that key. Drawn for a sweep when it ends and by `linreg-compare` (compare.py).
+"""
+
+from __future__ import annotations
+
+import math
+import statistics
+from pathlib import Path
+
+from linreg.compare import Job, format_value, short_names
+
+
+def draw(path: Path, jobs: list[Job], keys: list[str], metric: str) -> None:
+    """Every run's full-data MSE per epoch, overlaid; for one swept key, `metric` against it."""
+    from matplotlib.figure import Figure
+
+    one_key = len(keys) == 1
+    columns = 1 + len(jobs) // 30  # of the legend; each one widens the figure
+    width = (12.8 if one_key else 8.0) + 2.4 * (columns - 1)
+    fig = Figure(figsize=(width, 5.2), layout="constrained")
+    colours = _colours(len(jobs))
+    names = short_names(keys)
+    labels = [(" ".join(f"{names[k]}={format_value(job.value(k))}" for k in keys)
+               or job.folder.name) + ("" if job.status == "ok" else f" ({job.status})")
+              for job in jobs]
+    _draw_curves(fig.add_subplot(1, 2 if one_key else 1, 1), jobs, labels, colours)
+    if one_key:
+        _draw_against(fig.add_subplot(1, 2, 2), jobs, keys[0], names[keys[0]], metric, colours)
+    fig.legend(loc="outside right upper", fontsize="small" if len(jobs) <= 20 else "x-small",
+               ncols=columns)
+    fig.savefig(path, dpi=110)
+
+
+def _draw_curves(ax, jobs: list[Job], labels: list[str], colours: list) -> None:
+    from matplotlib.ticker import MaxNLocator
+    from matplotlib.transforms import blended_transform_factory
+
+    top = blended_transform_factory(ax.transData, ax.transAxes)
+    finished, starts = [], []  # the y range comes from runs that did not diverge
+    for job, label, colour in zip(jobs, labels, colours, strict=True):
+        history = job.metrics.get("history", {}).get("full_mse") or []
+        points = [(e, v) for e, v in enumerate(history, 1) if v is not None and math.isfinite(v)]
+        ax.plot(*zip(*points, strict=True) if points else ([], []), color=colour, lw=1.5,
+                label=label)  # a failed run has no curve, but its name stays in the legend
+        if job.status == "diverged":  # where it blew up, on the top edge
+            ax.plot(len(history), 0.98, "x", color=colour, ms=9, mew=2, transform=top,
+                    clip_on=False)
+        elif points:
+            finished += [v for _, v in points]
+            starts.append(points[0][1])
+    mse_ols = {round(j.metrics["reference"]["mse_ols"], 6) for j in jobs
+               if "reference" in j.metrics}
+    if len(mse_ols) == 1:
+        (value,) = mse_ols
+        ax.axhline(value, color="k", ls="--", lw=1, label=f"least squares {value:.4g}")
+        finished.append(value)
+    ax.set_yscale("log")
+    if finished:
+        # runs that start far above the typical start leave through the top
+        _log_limits(ax, finished, statistics.median(starts) if starts else math.inf)
+    ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    failed = sum(job.status == "failed" for job in jobs)
+    ax.set(xlabel="epoch", ylabel="full-data MSE (log scale)",
+           title=f"Full-data MSE per epoch, {len(jobs)} runs"
+           + (f" ({failed} failed: no curve)" if failed else ""))
+
+
+def _draw_against(ax, jobs: list[Job], key: str, name: str, metric: str, colours: list) -> None:
+    """The final `metric` of each run against the one swept value; log x across decades."""
+    from matplotlib.transforms import blended_transform_factory
+
+    shown = [(job, colour) for job, colour in zip(jobs, colours, strict=True)
+             if job.status != "failed"]
+    values = [job.value(key) for job, _ in shown]
+    numeric = all(isinstance(v, int | float) and not isinstance(v, bool) for v in values)
+    categories = sorted(set(map(str, values)))
+    xs = values if numeric else [categories.index(str(v)) for v in values]
+    top = blended_transform_factory(ax.transData, ax.transAxes)
+    ys = [job.metric(metric) for job, _ in shown]
+    done = [(x, y) for x, y in zip(xs, ys, strict=True) if y is not None]
+    high = math.inf
+    if metric in ("full_mse", "train_loss") and done and min(y for _, y in done) > 0:
+        # a loss: log scale, and losses far above the typical one marked on the top edge
+        finals = [y for _, y in done]
+        high = _log_limits(ax, finals, statistics.median(finals))
+    for (_, colour), x, y in zip(shown, xs, ys, strict=True):
+        if y is None:  # diverged: no value
+            ax.plot(x, 0.97, "x", color=colour, ms=9, mew=2, transform=top)
+        elif y > high:  # off the scale
+            ax.plot(x, 0.97, "^", color=colour, ms=9, transform=top)
+        else:
+            ax.plot(x, y, "o", color=colour, ms=8)
+    if numeric and len(done) > 1:
+        ax.plot(*zip(*sorted(done), strict=True), color="0.6", lw=1, zorder=0)
+    if numeric and values and min(values) > 0 and max(values) / min(values) >= 10:
+        ax.set_xscale("log")
+    if not numeric:
+        ax.set_xticks(range(len(categories)), categories)
+    marks = [text for text, shown_here in (
+        ("x: diverged", any(job.status == "diverged" for job, _ in shown)),
+        ("^: off the scale", any(y > high for _, y in done))) if shown_here]
+    ax.set(xlabel=key, ylabel=f"final {metric}", title=f"Final {metric} against {name}"
+           + (f" ({', '.join(marks)})" if marks else ""))
+
+
+def _log_limits(ax, values: list[float], typical: float) -> float:
+    """Log y from the smallest value to a few times the `typical` one (a few wild runs would
+    flatten all the others); plain tick labels within two decades. Returns the top."""
+    from matplotlib.ticker import ScalarFormatter
+
+    low, high = min(values) / 1.2, min(max(values), 5 * typical) * 1.5
+    ax.set_yscale("log")
+    ax.set_ylim(low, high)
+    if high / low < 100:  # 200, not 2 x 10^2
+        ax.yaxis.set_major_formatter(ScalarFormatter())
+        ax.yaxis.set_minor_formatter(ScalarFormatter())
+    return high
+
+
+def _colours(n: int) -> list:
+    from matplotlib import colormaps
+
+    if n <= 10:
+        return [colormaps["tab10"](i) for i in range(n)]
+    return [colormaps["viridis"](i / (n - 1)) for i in range(n)]
