@@ -87,10 +87,15 @@ def _hydra_main(cfg: DictConfig) -> dict | float | str:
     from linreg import sweep, train
     from linreg.run import run  # after argument parsing: `linreg --help` stays quick
 
-    run_dir = _Now.run_dir = Path(HydraConfig.get().runtime.output_dir)
+    hydra_cfg = HydraConfig.get()
+    run_dir = _Now.run_dir = Path(hydra_cfg.runtime.output_dir)
+    swept = hydra_cfg.sweeper.get("params") or {}
+    if swept and not sweep.in_sweep():  # a lesson preset that sweeps, run without -m
+        log.warning("this config sweeps %s: add -m to run every job; running one job with "
+                    "the base settings", ", ".join(swept))
     started = time.perf_counter()
     try:
-        result = run(cfg, run_dir)
+        result = run(cfg, run_dir, quiet=sweep.in_sweep())
     except Exception as exc:
         debug = os.environ.get("LINREG_DEBUG") == "1"
         if sweep.in_sweep() and not debug:

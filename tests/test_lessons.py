@@ -76,12 +76,22 @@ def test_every_preset_runs_from_the_command_line(run_cli, tmp_path, name):
     found = sorted(tmp_path.glob("outputs/sweeps/*/*/**/metrics.json" if sweep
                                  else "outputs/runs/*/*/metrics.json"))
     assert len(found) == PRESETS[name], found
+    if sweep:  # each job's epochs go to its train.log, not the console
+        assert "epoch 1/2" not in done.stdout
+        assert all("epoch 1/2" in (p.parent / "train.log").read_text() for p in found)
     for path in found:
         result = json.loads(path.read_text())
         assert result["epochs_run"] <= 2 and result["status"] in ("ok", "diverged")
         assert (path.parent / "fit.png").is_file() and (path.parent / "loss.png").is_file()
         one_feature = len(result["w"]) == 1
         assert (path.parent / "trajectory.png").is_file() == one_feature
+
+
+def test_a_sweep_preset_without_multirun_says_to_add_it(run_cli, tmp_path):
+    done = run_cli(tmp_path, "+experiment=learning_rate", "train.epochs=1")
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert "this config sweeps optimizer.lr: add -m" in done.stdout + done.stderr
+    assert len(list(tmp_path.glob("outputs/runs/*/*/metrics.json"))) == 1
 
 
 # --- what each lesson shows, with the preset's own settings -----------------------------------
