@@ -138,6 +138,7 @@ def write(run_dir: Path, metrics: dict[str, Any]) -> Path:
         with os.fdopen(fd, "w") as f:
             json.dump(metrics, f, indent=2, allow_nan=False)
             f.write("\n")
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; results are for everyone to read
         os.replace(tmp, path)
     except BaseException:  # an error, or Ctrl-C: no half-written file stays behind
         with contextlib.suppress(FileNotFoundError):  # already renamed when it struck

@@ -131,3 +131,8 @@ def test_hydra_snapshot_and_log(default_dir):
     log = (default_dir / "train.log").read_text()
     assert "epoch 50/50" in log
     assert "run folder" in log
+
+
+def test_metrics_json_is_readable_by_everyone(default_dir):
+    # written through a private temporary file, then renamed: it must not stay private
+    assert (default_dir / "metrics.json").stat().st_mode & 0o777 == 0o644
