@@ -68,8 +68,9 @@ class Job:
                 return None
             pairs = [*zip(m["w"], ref["w_ols"], strict=True), (m["b"], ref["b_ols"])]
             return math.sqrt(sum((v - v_ols) ** 2 for v, v_ols in pairs))
-        value = {"full_mse": m["loss"]["full_mse"], "train_loss": m["loss"]["train"],
-                 "r2": m["r2"], "wall_s": m["wall_s"], "val_loss": m["loss"].get("val"),
+        losses = m.get("loss", {})
+        value = {"full_mse": losses.get("full_mse"), "train_loss": losses.get("train"),
+                 "r2": m.get("r2"), "wall_s": m.get("wall_s"), "val_loss": losses.get("val"),
                  "w_error": (m.get("param_error") or {}).get("w")}[name]
         return None if value is None or not math.isfinite(value) else value
 
@@ -129,12 +130,12 @@ def short_names(keys: list[str]) -> dict[str, str]:
 
 
 def rank(jobs: list[Job], metric: str) -> list[Job]:
-    """Best first: finished runs by `metric`, then diverged ones, then failed ones."""
+    """Best first: finished runs by `metric`, then diverged, interrupted and failed ones."""
     sign = -1 if metric in HIGHER_IS_BETTER else 1
 
     def key(job: Job) -> tuple:
         value = job.metric(metric)
-        order = {"ok": 0, "diverged": 1}.get(job.status, 2)
+        order = {"ok": 0, "diverged": 1, "interrupted": 2}.get(job.status, 3)
         return order, value is None, sign * value if value is not None else 0, _num(job)
 
     return sorted(jobs, key=key)
@@ -177,7 +178,10 @@ def write_csv(path: Path, jobs: list[Job], ranked: list[Job], keys: list[str]) -
 
 
 def ranking_text(ranked: list[Job], keys: list[str], metric: str) -> str:
-    counts = {s: sum(j.status == s for j in ranked) for s in ("ok", "diverged", "failed")}
+    counts = {s: sum(j.status == s for j in ranked)
+              for s in ("ok", "diverged", "interrupted", "failed")}
+    if not counts["interrupted"]:  # only a stopped sweep has them
+        del counts["interrupted"]
     better = "higher" if metric in HIGHER_IS_BETTER else "lower"
     lines = [f"{len(ranked)} runs ({', '.join(f'{n} {s}' for s, n in counts.items())}), "
              f"ranked by {metric} ({better} is better):"]

@@ -406,6 +406,11 @@ def test_rank_puts_finished_runs_first_then_diverged_then_failed():
         [2.0, 3.0, None, None]
     assert [j.status for j in compare.rank(jobs, "r2")] == ["ok", "ok", "diverged", "failed"]
     assert compare.rank(jobs, "r2")[0].metrics["r2"] == 0.2
+    stopped = compare.Job(Path("stopped"), {"status": "interrupted", "loss": {"full_mse": 1.0}})
+    assert [j.status for j in compare.rank([stopped, *jobs], "full_mse")] == \
+        ["ok", "ok", "diverged", "interrupted", "failed"]
+    assert "(2 ok, 1 diverged, 1 interrupted, 1 failed)" in \
+        compare.ranking_text(compare.rank([stopped, *jobs], "full_mse"), [], "full_mse")
     assert sweep.objective(jobs[1].metrics, compare.Metric.full_mse) == math.inf
     assert sweep.objective(jobs[1].metrics, compare.Metric.r2) == -math.inf
 
