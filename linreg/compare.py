@@ -63,8 +63,8 @@ class Job:
         if self.status == "failed":
             return None
         if name == "dist_ols":
-            ref = m["reference"]
-            if m["b"] is None or None in m["w"]:
+            ref = m.get("reference")
+            if ref is None or m.get("b") is None or None in m.get("w", [None]):
                 return None
             pairs = [*zip(m["w"], ref["w_ols"], strict=True), (m["b"], ref["b_ols"])]
             return math.sqrt(sum((v - v_ols) ** 2 for v, v_ols in pairs))
