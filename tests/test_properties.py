@@ -5,11 +5,11 @@ from __future__ import annotations
 import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from test_optimizer import assert_steps_identical
 
 import linreg.train
 from linreg.dataset import Data
 from linreg.loss import MAE, MSE, Huber
-from linreg.optimizer import ManualSGD
 from linreg.train import TrainConfig, train
 
 
@@ -97,19 +97,7 @@ hyper = st.fixed_dictionaries({
 def test_manual_sgd_is_bit_identical_to_torch_sgd(h, seed):
     if h["nesterov"] and (h["momentum"] <= 0 or h["dampening"] != 0):
         h["nesterov"] = False  # torch.optim.SGD refuses this combination
-    gen = torch.Generator().manual_seed(seed)
-    start = [torch.randn(3, 1, generator=gen), torch.randn(1, generator=gen)]
-    mine = [p.clone() for p in start]
-    theirs = [p.clone() for p in start]
-    manual, reference = ManualSGD(mine, **h), torch.optim.SGD(theirs, **h)
-    for _ in range(25):
-        for p, q in zip(mine, theirs, strict=True):
-            p.grad = torch.randn(p.shape, generator=gen)
-            q.grad = p.grad.clone()
-        manual.step()
-        reference.step()
-        for p, q in zip(mine, theirs, strict=True):
-            assert torch.equal(p, q)
+    assert_steps_identical(h, seed, steps=25)
 
 
 residuals = st.lists(st.floats(-1e3, 1e3, width=32) | st.just(0.0), min_size=1, max_size=40)
