@@ -46,6 +46,7 @@ LABELS = {
            "train_mse": "MSE on all training rows",
            "val_loss": "validation loss ({})", "ols_mse": "least-squares MSE {:.2f}",
            "loss_title": "Loss per epoch", "diverged": " (diverged at epoch {})",
+           "interrupted": " (interrupted after epoch {})",
            "epoch": "epoch", "loss": "loss", "path_title": "Loss surface and the path of SGD",
            "start": "start", "end": "end", "ridge": "ridge: SGD's limit with weight decay",
            "path": "SGD path", "outside": "outside the frame", "after_epoch": "after epoch N",
@@ -60,6 +61,7 @@ LABELS = {
            "train_mse": "全部训练数据的 MSE",
            "val_loss": "验证损失 ({})", "ols_mse": "最小二乘 MSE {:.2f}",
            "loss_title": "损失变化曲线", "diverged": " (第 {} 轮发散)",
+           "interrupted": " (第 {} 轮后中断)",
            "epoch": "轮次", "loss": "损失", "path_title": "损失曲面与 SGD 的路径",
            "start": "起点", "end": "终点", "ridge": "岭回归解 (带权重衰减的 SGD 极限)",
            "path": "SGD 路径", "outside": "在图外", "after_epoch": "第 N 轮之后",
@@ -255,8 +257,8 @@ def draw_loss(path: Path, history: History, reference: LeastSquares, loss_name: 
             ax.yaxis.set_major_formatter(ScalarFormatter())
             ax.yaxis.set_minor_formatter(ScalarFormatter())
         title = text["loss_title"]
-        if history.status == "diverged":
-            title += text["diverged"].format(history.epochs_run)
+        if history.status in ("diverged", "interrupted"):
+            title += text[history.status].format(history.epochs_run)
         ax.set(xlabel=text["epoch"], ylabel=text["loss"], title=title)
         ax.legend(fontsize="small")
         fig.savefig(path, dpi=120)

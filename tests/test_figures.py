@@ -238,3 +238,17 @@ def test_the_tutorial_preset_in_chinese_prints_no_font_noise(run_cli, tmp_path):
     assert "findfont" not in output and "missing from" not in output.lower()
     fallback = output.count("no font with Chinese characters")
     assert fallback == (0 if plots.cjk_font() else 1)
+
+
+@pytest.mark.parametrize("status, words", [("diverged", "diverged at epoch 3"),
+                                           ("interrupted", "interrupted after epoch 3"),
+                                           ("ok", "Loss per epoch")])
+def test_loss_png_title_says_how_the_run_ended(tmp_path, status, words):
+    from linreg.train import History
+
+    history = History(train_loss=[300.0, 250.0, 220.0], full_mse=[290.0, 240.0, 210.0],
+                      status=status)
+    reference = least_squares(torch.randn(20, 1), torch.randn(20, 1))
+    fig = plots.draw_loss(tmp_path / "loss.png", history, reference, "mse")
+    assert words in fig.axes[0].get_title()
+    assert set(plots.LABELS["en"]) == set(plots.LABELS["zh"])  # every label in both languages
