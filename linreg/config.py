@@ -1,8 +1,8 @@
 """The typed schema behind conf/, and the checks every config passes before any work.
 
 Each group's option schemas live in the group's own module (dataset, init, optimizer, loss;
-`train` in train.py) and are registered here in Hydra's ConfigStore as `<option>_schema`, which
-each YAML file names in its defaults list. Hydra then rejects unknown keys and wrong types at
+`train` in train.py) and are registered here in Hydra's ConfigStore as `schema/<group>/<option>`,
+which each YAML file names in its defaults list. Hydra then rejects unknown keys and wrong types at
 compose time; `validate` adds the range rules, declared as field metadata next to each field
 (`{"gt": 0}` means "must be > 0").
 """
@@ -43,7 +43,7 @@ def register() -> None:
     store.store(name="linreg_schema", node=RunConfig)
     for group, module in GROUPS.items():
         for option, schema in module.SCHEMAS.items():
-            store.store(group=group, name=f"{option}_schema", node=schema)
+            store.store(group=f"schema/{group}", name=option, node=schema)
 
 
 register()

@@ -64,7 +64,7 @@ def one_line(exc: BaseException) -> str:
     if isinstance(exc, MissingConfigException) and exc.options is not None:
         # e.g. optimizer=adam: Hydra says "Could not find 'optimizer/adam'" over several lines
         group, _, option = (exc.missing_cfg_file or "").rpartition("/")
-        choices = ", ".join(sorted(o for o in exc.options if not o.endswith("_schema")))
+        choices = ", ".join(sorted(exc.options))
         return f"{group}: unknown option '{option}' (choose from {choices})"
     cause = exc.__cause__ if isinstance(exc.__cause__, OmegaConfBaseException) else exc
     if isinstance(cause, OmegaConfBaseException) and getattr(cause, "full_key", None):
