@@ -212,4 +212,6 @@ def _fail(exc: BaseException) -> None:
 def _fmt(value) -> str:
     if isinstance(value, list):
         return "[" + ", ".join(_fmt(v) for v in value) + "]"
-    return "nan" if value is None else f"{value:.4f}"
+    if value is None:  # metrics.json holds null for inf and NaN
+        return "not finite"
+    return f"{value:.4f}" if abs(value) < 1e6 else f"{value:.4g}"

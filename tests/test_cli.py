@@ -36,6 +36,14 @@ def test_cli_runs_and_reports(tmp_path, run_cli, run_folder, command):
     assert (folder / "fit.png").stat().st_size > 0 and (folder / "loss.png").stat().st_size > 0
 
 
+def test_a_diverged_run_says_so_without_nan_or_digit_walls(tmp_path, run_cli):
+    result = run_cli(tmp_path, "optimizer.lr=10", "train.epochs=5")
+    assert result.returncode == 0, result.stderr  # diverging is a result, not an error
+    summary = "\n".join(result.stdout.splitlines()[-3:])
+    assert "full-data MSE not finite" in summary and "status diverged" in summary
+    assert "nan" not in summary and "e+" in summary  # huge w, b in scientific notation
+
+
 def test_the_backend_trap_works(tmp_path, run_cli):
     """What test_cli_runs_and_reports relies on: pyplot does fail with the trap backend."""
     check = run_cli(tmp_path, command=[sys.executable, "-c",
