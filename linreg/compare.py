@@ -109,7 +109,7 @@ def load(folder: Path) -> Job:
         metrics = {"status": "failed", "error": f"metrics.json is not valid JSON: {exc}"}
     hydra_dir = folder / ".hydra"
     overrides = _yaml(hydra_dir / "overrides.yaml") or []
-    config = _flatten(_yaml(hydra_dir / "config.yaml") or {})
+    config = flatten(_yaml(hydra_dir / "config.yaml") or {})
     job = (_yaml(hydra_dir / "hydra.yaml") or {}).get("hydra", {})
     num = job.get("job", {}).get("num") if job.get("mode") == "MULTIRUN" else None
     return Job(folder.resolve(), metrics, [str(o) for o in overrides], config, num)
@@ -253,11 +253,12 @@ def _yaml(path: Path) -> Any:
         return None
 
 
-def _flatten(node: dict, prefix: str = "") -> dict[str, Any]:
+def flatten(node: dict, prefix: str = "") -> dict[str, Any]:
+    """{"optimizer": {"lr": 0.01}} -> {"optimizer.lr": 0.01}."""
     flat: dict[str, Any] = {}
     for key, value in node.items():
         if isinstance(value, dict):
-            flat.update(_flatten(value, f"{prefix}{key}."))
+            flat.update(flatten(value, f"{prefix}{key}."))
         else:
             flat[f"{prefix}{key}"] = value
     return flat

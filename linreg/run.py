@@ -21,6 +21,7 @@ import torch
 from omegaconf import DictConfig
 
 from linreg import dataset, events, loss, metrics, optimizer, plots, preprocess, trajectory
+from linreg.compare import flatten
 from linreg.config import RunConfig, validate
 from linreg.init import initial_params
 from linreg.model import LeastSquares, least_squares, ridge, standard_errors
@@ -140,17 +141,7 @@ def _draw_trajectory(run_dir: Path, settings: RunConfig, prepared: preprocess.Pr
 
 def flat_hparams(settings: RunConfig) -> dict[str, Any]:
     """The config as one flat dict of scalars ("optimizer.lr": 0.01), for the HParams tab."""
-    flat: dict[str, Any] = {}
-
-    def walk(node: Any, prefix: str) -> None:
-        for key, value in node.items():
-            if isinstance(value, dict):
-                walk(value, f"{prefix}{key}.")
-            else:
-                flat[f"{prefix}{key}"] = value
-
-    walk(dataclasses.asdict(settings), "")
-    return flat
+    return flatten(dataclasses.asdict(settings))
 
 
 def _final(history: History) -> dict[str, float]:
