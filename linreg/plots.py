@@ -1,5 +1,8 @@
 """Figures: fit.png (the data and the lines through it) and loss.png (loss per epoch).
 
+They are drawn from plain numbers (linreg/pictures.py computes them from a run) and this
+module imports neither torch nor anything that does: the figures are drawn in a second
+process that must be ready before torch has finished importing (linreg/drawing.py).
 Drawn on matplotlib's Figure directly, never pyplot, so no window can open and no global
 state is shared between runs of one sweep. Labels are English, or with `plot.lang=zh` the
 tutorial's Chinese, drawn with a CJK font found on the machine (trajectory.png, the lesson
@@ -17,14 +20,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import torch
-
-from linreg.dataset import Data
-from linreg.model import LeastSquares, predict
-from linreg.train import History
+import numpy as np
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
+
+Line = tuple[float, float]  # (w, b): y = w x + b
 
 log = logging.getLogger(__name__)
 
@@ -129,85 +130,96 @@ def style(lang: str) -> Iterator[dict[str, str]]:
         yield LABELS[drawn]
 
 
-def last_finite_epoch(history: History) -> int | None:
-    """Index of the last epoch whose parameters are all finite (a diverged run ends in NaN)."""
-    for i in range(history.epochs_run - 1, -1, -1):
-        if all(math.isfinite(v) for v in [*history.w[i], history.b[i]]):
-            return i
-    return None
+@dataclass
+class LineFit:
+    """fit.png for one feature, in the original units: the rows and the lines through them."""
+
+    x: np.ndarray
+    y: np.ndarray
+    ols: Line
+    fit: Line | None  # the last epoch with finite parameters; None if there was none
+    last_finite: int | None = None  # that epoch, when the run ended in non-finite parameters
+    x_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
+    true: Line | None = None
+    xlabel: str | None = None  # the feature's name
 
 
-def draw_fit(path: Path, data: Data, history: History, reference: LeastSquares, *,
-             val: Data | None = None, scaler=None, lang: str = "en") -> Figure:
-    """`data` (and `val`) as trained on; with a `scaler`, drawn back in the original units."""
-    epoch = last_finite_epoch(history)
-    w = torch.tensor(history.w[epoch]).reshape(-1, 1) if epoch is not None else None
-    b = torch.tensor([history.b[epoch]]) if epoch is not None else None
+@dataclass
+class PredictedFit:
+    """fit.png for several features: predicted against actual y."""
+
+    y: np.ndarray
+    ols_pred: np.ndarray
+    fit_pred: np.ndarray | None  # as LineFit.fit
+    n_features: int
+    last_finite: int | None = None
+    y_val: np.ndarray | None = None
+    val_pred: np.ndarray | None = None
+
+
+@dataclass
+class LossCurves:
+    """loss.png: the per-epoch losses (non-finite ones are left out) and least squares' MSE."""
+
+    train_loss: list[float]
+    full_mse: list[float]
+    ols_mse: float
+    loss_name: str
+    val_loss: list[float] = field(default_factory=list)
+    status: str = "ok"
+
+
+def draw_fit(path: Path, picture: LineFit | PredictedFit, lang: str = "en") -> Figure:
     with style(lang) as text:
         fig = _figure()
         ax = fig.add_subplot()
-        label = (text["fit"] if epoch == history.epochs_run - 1
-                 else text["last_finite"].format(epoch))
-        if data.n_features == 1:
-            _draw_line_fit(ax, text, label, data, val, w, b, reference, scaler)
+        label = (text["fit"] if picture.last_finite is None
+                 else text["last_finite"].format(picture.last_finite))
+        if isinstance(picture, LineFit):
+            _draw_line_fit(ax, text, label, picture)
         else:
-            _draw_predicted_actual(ax, text, label, data, val, w, b, reference)
+            _draw_predicted_actual(ax, text, label, picture)
         ax.legend(fontsize="small")
         fig.savefig(path, dpi=120)
     return fig  # for a test to read its labels
 
 
-def _draw_line_fit(ax, text, label, data, val, w, b, reference, scaler) -> None:
-    # drawn in the original units: a standardized x means nothing to the reader
-    def raw(X):
-        return X if scaler is None else scaler.invert(X)
-
-    def line(w, b):
-        return (w, b) if scaler is None else tuple(t.float() for t in scaler.to_original(w, b))
-
-    x = raw(data.X)[:, 0]
-    lo, hi = float(x.min()), float(x.max())
-    if val is not None:
-        x_val = raw(val.X)[:, 0]
-        lo, hi = min(lo, float(x_val.min())), max(hi, float(x_val.max()))
-    grid = torch.linspace(lo, hi, 2).reshape(-1, 1)
-    ax.scatter(x, data.y[:, 0], s=14, alpha=0.6, color="tab:blue", label=text["data"])
-    if val is not None:
-        ax.scatter(x_val, val.y[:, 0], s=18, facecolors="none", edgecolors="tab:orange",
+def _draw_line_fit(ax, text: dict[str, str], label: str, p: LineFit) -> None:
+    xs = [p.x] if p.x_val is None else [p.x, p.x_val]
+    grid = np.array([min(float(x.min()) for x in xs), max(float(x.max()) for x in xs)])
+    ax.scatter(p.x, p.y, s=14, alpha=0.6, color="tab:blue", label=text["data"])
+    if p.x_val is not None:
+        ax.scatter(p.x_val, p.y_val, s=18, facecolors="none", edgecolors="tab:orange",
                    label=text["val"])
-    if w is not None:
-        w, b = line(w, b)
-        ax.plot(grid[:, 0], predict(grid, w, b)[:, 0], color="tab:red", lw=2,
+    if p.fit is not None:
+        w, b = p.fit
+        ax.plot(grid, w * grid + b, color="tab:red", lw=2,
                 label=f"{label}: y = {_num(w)} x + {_num(b)}")
-    if data.w_true is not None and data.b_true is not None:
-        true = grid * data.w_true[0] + data.b_true
-        ax.plot(grid[:, 0], true[:, 0], color="tab:green", lw=1.5,
-                label=f"{text['true']}: y = {data.w_true[0]:.3f} x + {data.b_true:.3f}")
-    w_ols, b_ols = line(reference.w, reference.b)
-    ax.plot(grid[:, 0], predict(grid, w_ols, b_ols)[:, 0], "k--", lw=1,
-            label=f"{text['ols']}: y = {float(w_ols):.3f} x + {float(b_ols):.3f}")
-    xlabel = data.feature_name(0) if data.feature_names else text["x"]
-    ax.set(xlabel=xlabel, ylabel=text["y"], title=text["fit_title"])
+    if p.true is not None:
+        w, b = p.true
+        ax.plot(grid, w * grid + b, color="tab:green", lw=1.5,
+                label=f"{text['true']}: y = {w:.3f} x + {b:.3f}")
+    w, b = p.ols
+    ax.plot(grid, w * grid + b, "k--", lw=1, label=f"{text['ols']}: y = {w:.3f} x + {b:.3f}")
+    ax.set(xlabel=p.xlabel or text["x"], ylabel=text["y"], title=text["fit_title"])
     # the data set the frame: a line that ran off (a diverged run) leaves it, not squash it
-    ys = data.y[:, 0] if val is None else torch.cat([data.y[:, 0], val.y[:, 0]])
-    _frame(ax, float(ys.min()), float(ys.max()))
+    ys = [p.y] if p.y_val is None else [p.y, p.y_val]
+    _frame(ax, min(float(y.min()) for y in ys), max(float(y.max()) for y in ys))
 
 
-def _draw_predicted_actual(ax, text, label, data, val, w, b, reference) -> None:
-    y = data.y[:, 0]
-    ax.scatter(y, predict(data.X, reference.w, reference.b)[:, 0], s=14, marker="x",
-               color="0.4", label=text["ols"])
-    if w is not None:
-        ax.scatter(y, predict(data.X, w, b)[:, 0], s=14, alpha=0.6, color="tab:red", label=label)
-        if val is not None:
-            ax.scatter(val.y[:, 0], predict(val.X, w, b)[:, 0], s=18, facecolors="none",
-                       edgecolors="tab:orange", label=f"{label}, {text['val']}")
-    lo, hi = float(y.min()), float(y.max())
+def _draw_predicted_actual(ax, text: dict[str, str], label: str, p: PredictedFit) -> None:
+    ax.scatter(p.y, p.ols_pred, s=14, marker="x", color="0.4", label=text["ols"])
+    if p.fit_pred is not None:
+        ax.scatter(p.y, p.fit_pred, s=14, alpha=0.6, color="tab:red", label=label)
+        if p.y_val is not None:
+            ax.scatter(p.y_val, p.val_pred, s=18, facecolors="none", edgecolors="tab:orange",
+                       label=f"{label}, {text['val']}")
+    lo, hi = float(p.y.min()), float(p.y.max())
     ax.plot([lo, hi], [lo, hi], "k:", lw=1, label=text["diagonal"])
     _frame(ax, lo, hi)
     ax.set(xlabel=text["actual"], ylabel=text["predicted"],
-           title=text["many_title"].format(data.n_features))
-
+           title=text["many_title"].format(p.n_features))
 
 def _figure() -> Figure:
     """One axes with fixed margins: constrained layout would measure every label, about
@@ -219,7 +231,7 @@ def _figure() -> Figure:
     return fig
 
 
-def _num(value: torch.Tensor | float) -> str:
+def _num(value: float) -> str:
     value = float(value)
     return f"{value:.3f}" if abs(value) < 1e5 else f"{value:.3g}"
 
@@ -229,36 +241,34 @@ def _frame(ax, lo: float, hi: float) -> None:
     ax.set_ylim(lo - margin, hi + margin)
 
 
-def draw_loss(path: Path, history: History, reference: LeastSquares, loss_name: str, *,
-              lang: str = "en") -> Figure:
+def draw_loss(path: Path, curves: LossCurves, lang: str = "en") -> Figure:
     from matplotlib.ticker import MaxNLocator, ScalarFormatter
 
     with style(lang) as text:
         fig = _figure()
         ax = fig.add_subplot()
-        epochs = range(1, history.epochs_run + 1)
         # with rows held out, "full" means every training row
-        full = text["train_mse"] if history.val_loss else text["full_mse"]
-        curves = [(history.train_loss, text["train_loss"].format(loss_name)),
-                  (history.full_mse, full)]
-        if history.val_loss:
-            curves.append((history.val_loss, text["val_loss"].format(loss_name)))
-        for values, label in curves:
-            finite = [(e, v) for e, v in zip(epochs, values, strict=True) if math.isfinite(v)]
+        full = text["train_mse"] if curves.val_loss else text["full_mse"]
+        lines = [(curves.train_loss, text["train_loss"].format(curves.loss_name)),
+                 (curves.full_mse, full)]
+        if curves.val_loss:
+            lines.append((curves.val_loss, text["val_loss"].format(curves.loss_name)))
+        for values, label in lines:
+            finite = [(e, v) for e, v in enumerate(values, start=1) if math.isfinite(v)]
             if finite:
                 ax.plot(*zip(*finite, strict=True), marker=".", label=label)
-        ax.axhline(reference.mse, color="k", ls="--", lw=1,
-                   label=text["ols_mse"].format(reference.mse))
+        ax.axhline(curves.ols_mse, color="k", ls="--", lw=1,
+                   label=text["ols_mse"].format(curves.ols_mse))
         ax.set_yscale("log")
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        shown = [v for values, _ in curves for v in values if math.isfinite(v)] + [reference.mse]
+        shown = [v for values, _ in lines for v in values if math.isfinite(v)] + [curves.ols_mse]
         ax.set_ylim(min(shown) / 1.2, max(shown) * 1.2)  # the least-squares line stays in view
         if max(shown) / min(shown) < 100:  # 200, not 2 x 10^2; beyond two decades, powers
             ax.yaxis.set_major_formatter(ScalarFormatter())
             ax.yaxis.set_minor_formatter(ScalarFormatter())
         title = text["loss_title"]
-        if history.status in ("diverged", "interrupted"):
-            title += text[history.status].format(history.epochs_run)
+        if curves.status in ("diverged", "interrupted"):
+            title += text[curves.status].format(len(curves.train_loss))
         ax.set(xlabel=text["epoch"], ylabel=text["loss"], title=title)
         ax.legend(fontsize="small")
         fig.savefig(path, dpi=120)

@@ -17,10 +17,9 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-import torch
 from omegaconf import DictConfig
 
-from linreg import dataset, events, loss, metrics, optimizer, plots, preprocess, trajectory
+from linreg import dataset, drawing, events, loss, metrics, optimizer, pictures, preprocess
 from linreg.compare import flatten
 from linreg.config import RunConfig, validate
 from linreg.init import initial_params
@@ -47,7 +46,7 @@ def run(cfg: DictConfig, run_dir: Path, quiet: bool = False) -> dict[str, Any]:
     reference = _least_squares(data)
     decay = effective_weight_decay(settings)
     ridge_fit = ridge(data.X, data.y, decay) if decay > 0 and settings.loss.name == "mse" else None
-    trace = data.n_features == 1 and steps <= trajectory.MAX_TRACED_STEPS
+    trace = data.n_features == 1 and steps <= pictures.MAX_TRACED_STEPS
 
     with _progress(settings.train.epochs, quiet) as on_epoch:
         history = train(data, w, b, loss_fn, opt, settings.train, settings.seed, on_epoch,
@@ -60,16 +59,14 @@ def run(cfg: DictConfig, run_dir: Path, quiet: bool = False) -> dict[str, Any]:
                   history.interrupted_by, history.epochs_run, settings.train.epochs)
 
     run_dir = Path(run_dir)
-    events.write(run_dir, history, hparams=flat_hparams(settings), final=_final(history))
-    lang = settings.plot.lang
-    plots.draw_fit(run_dir / plots.FIT_FILE, data, history, reference, val=val,
-                   scaler=prepared.scaler, lang=lang)
-    plots.draw_loss(run_dir / plots.LOSS_FILE, history, reference, settings.loss.name, lang=lang)
-    if data.n_features == 1:
-        points = history.path if trace else [[*history.w_start, history.b_start]] + [
-            [*w_e, b_e] for w_e, b_e in zip(history.w, history.b, strict=True)]
-        _draw_trajectory(run_dir, settings, prepared, loss_fn, points,
-                         steps // settings.train.epochs if trace else 1, reference, ridge_fit)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    figures = pictures.of_run(settings, prepared, history, reference, loss_fn, ridge_fit,
+                              steps_per_epoch=steps // settings.train.epochs)
+    figures_drawn = drawing.draw(run_dir, figures, settings.plot.lang)  # meanwhile, the events
+    try:
+        events.write(run_dir, history, hparams=flat_hparams(settings), final=_final(history))
+    finally:
+        figures_drawn()  # even after a failure: a drawing process is then ready for the next
     if val is not None and history.val_loss:
         log.info("validation loss %.4f on %d held-out rows", history.val_loss[-1],
                  val.X.shape[0])
@@ -115,28 +112,6 @@ def effective_weight_decay(settings: RunConfig) -> float:
     opt = settings.optimizer
     scale = settings.train.batch_size if getattr(opt, "divide_by_batch_size", False) else 1
     return opt.weight_decay * scale
-
-
-def _draw_trajectory(run_dir: Path, settings: RunConfig, prepared: preprocess.Prepared, loss_fn,
-                     points: list[list[float]], steps_per_epoch: int, reference: LeastSquares,
-                     ridge_fit: LeastSquares | None) -> None:
-    data, scaler = prepared.train, prepared.scaler
-    true_wb = None
-    if data.w_true is not None and data.b_true is not None:
-        w_true, b_true = torch.tensor([[data.w_true[0]]]), torch.tensor([data.b_true])
-        if scaler is not None:
-            w_true, b_true = scaler.from_original(w_true, b_true)
-        true_wb = (float(w_true), float(b_true))
-    opt, tr = settings.optimizer, settings.train
-    subtitle = (f"{opt.name}, lr {opt.lr:g}, batch {tr.batch_size}, {settings.loss.name}"
-                + (f", momentum {opt.momentum:g}" if opt.momentum else "")
-                + (" (nesterov)" if opt.nesterov else "")
-                + (f", weight decay {opt.weight_decay:g}" if opt.weight_decay else ""))
-    trajectory.draw_trajectory(run_dir / trajectory.TRAJECTORY_FILE, data, loss_fn, points,
-                               reference, ridge=ridge_fit, true_wb=true_wb,
-                               steps_per_epoch=steps_per_epoch,
-                               subtitle=subtitle, standardized=scaler is not None,
-                               lang=settings.plot.lang)
 
 
 def flat_hparams(settings: RunConfig) -> dict[str, Any]:

@@ -2,62 +2,48 @@
 
 The surface is the run's own loss on its training rows (in the units training saw), so the
 path crosses its contours as the optimizer did: at right angles for full-batch steps, with
-jitter for small batches, overshooting for a large lr.
+jitter for small batches, overshooting for a large lr. linreg/pictures.py computes it; this
+module only draws, without torch, as linreg/plots.py does.
 """
 
 from __future__ import annotations
 
 import math
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-import torch
+import numpy as np
 
-from linreg.dataset import Data
-from linreg.loss import MSE
-from linreg.model import LeastSquares
-from linreg.plots import style
+from linreg.plots import Line, style
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
 
 TRAJECTORY_FILE = "trajectory.png"
-MAX_TRACED_STEPS = 20_000  # beyond this the path is drawn per epoch: a line of 20k points is dense
-GRID = 121  # grid points per axis for the contours
 LEVELS = 14
 
 
-def loss_surface(data: Data, loss, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
-    """The mean loss at every (w[i], b[j]); one feature only."""
-    x, y = data.X[:, 0].double(), data.y[:, 0].double()
-    if isinstance(loss, MSE):  # exact from five means, however many rows
-        mean = [float(t.mean()) for t in (x * x, x, x * y, y, y * y)]
-        return (w * w * mean[0] + 2 * w * b * mean[1] + b * b - 2 * w * mean[2]
-                - 2 * b * mean[3] + mean[4])
-    per_point = torch.vmap(loss)  # each loss is a mean over its rows: vmap keeps one per (w, b)
-    rows = [per_point(w[i, :, None] * x + b[i, :, None] - y) for i in range(w.shape[0])]
-    return torch.stack(rows)
+@dataclass
+class PathPicture:
+    """trajectory.png in numbers: the loss on a square grid over (w, b), the path across it
+    and the points worth marking."""
+
+    w_axis: np.ndarray  # (k,): the grid's w values, evenly spaced
+    b_axis: np.ndarray  # (k,), spanning as much as w_axis: the view is square
+    loss: np.ndarray  # (k, k): loss[i, j] at (w_axis[i], b_axis[j])
+    loss_name: str  # "mse", "mae" or "huber"
+    route: list[Line]  # the start, then after every step (or every epoch)
+    steps_per_epoch: int  # 1: route is per epoch
+    ols: Line
+    ridge: Line | None = None
+    true_wb: Line | None = None
+    subtitle: str = ""
+    standardized: bool = False
 
 
-def _frame(points: list[tuple[float, float]], keep_near: tuple[float, float]
-           ) -> tuple[tuple[float, float], float]:
-    """Centre and half-width of a square view holding the path and the marked points.
-
-    A diverging path runs off to infinity: only points within a few times the start's
-    distance from `keep_near` set the view, and the rest of the path leaves the frame.
-    """
-    cw, cb = keep_near
-    reach = max(math.dist(points[0], keep_near), 1e-6)
-    near = [p for p in points if math.isfinite(p[0]) and math.isfinite(p[1])
-            and math.dist(p, keep_near) <= 3 * reach]
-    ws, bs = [p[0] for p in near], [p[1] for p in near]
-    centre = ((min(ws) + max(ws)) / 2, (min(bs) + max(bs)) / 2)
-    half = max(max(ws) - min(ws), max(bs) - min(bs), 1e-3 * max(abs(cw), abs(cb), 1)) / 2
-    return centre, 1.2 * half
-
-
-def _label_epochs(ax, route: list[tuple[float, float]], steps_per_epoch: int,
-                  centre: tuple[float, float], half: float, word: str) -> None:
+def _label_epochs(ax, route: list[Line], steps_per_epoch: int, centre: Line, half: float,
+                  word: str) -> None:
     """Small numbered dots after epochs 1, 2, 5, 10, 20, 50, ...: how far each epoch got."""
     epochs = (len(route) - 1) // steps_per_epoch
     marks = [m * 10**k for k in range(6) for m in (1, 2, 5) if m * 10**k <= epochs]
@@ -79,44 +65,38 @@ def _wb(w: float, b: float) -> str:
     return f"w = {num(w)}, b = {num(b)}"
 
 
-def draw_trajectory(path: Path, data: Data, loss, points: list[list[float]],
-                    reference: LeastSquares, *, ridge: LeastSquares | None = None,
-                    true_wb: tuple[float, float] | None = None, steps_per_epoch: int = 1,
-                    subtitle: str = "", standardized: bool = False, lang: str = "en") -> Figure:
-    """`points`: [w, b] at the start and after each step (steps_per_epoch of them an epoch)
-    or after each epoch (steps_per_epoch 1)."""
+def draw_trajectory(path: Path, picture: PathPicture, lang: str = "en") -> Figure:
     from matplotlib.figure import Figure
 
-    per_step = steps_per_epoch > 1
-    ols = (float(reference.w), float(reference.b))
-    marked = [ols] + ([(float(ridge.w), float(ridge.b))] if ridge is not None else [])
-    if true_wb is not None:
-        marked.append(true_wb)
-    route = [(p[0], p[1]) for p in points]
-    (cw, cb), half = _frame(route + marked, keep_near=ols)
-    w_axis = torch.linspace(cw - half, cw + half, GRID, dtype=torch.float64)
-    b_axis = torch.linspace(cb - half, cb + half, GRID, dtype=torch.float64)
-    W, B = torch.meshgrid(w_axis, b_axis, indexing="ij")
-    Z = loss_surface(data, loss, W, B)
+    p = picture
+    per_step = p.steps_per_epoch > 1
+    centre = (float(p.w_axis[0] + p.w_axis[-1]) / 2, float(p.b_axis[0] + p.b_axis[-1]) / 2)
+    half = float(p.w_axis[-1] - p.w_axis[0]) / 2
+    cw, cb = centre
+    W, B = np.meshgrid(p.w_axis, p.b_axis, indexing="ij")
+    Z, route, ols = p.loss, p.route, p.ols
 
     with style(lang) as text:
-        fig = Figure(figsize=(7.2, 7.2), layout="constrained")
-        ax = fig.add_subplot()
+        # fixed boxes, not constrained layout (a third of this figure's time): a square axes,
+        # the colorbar right of it, the legend below (at most four rows of two)
+        fig = Figure(figsize=(7.2, 7.2))
+        ax = fig.add_axes((0.10, 0.20, 0.66, 0.66))
+        colorbar_box = fig.add_axes((0.80, 0.20 + 0.66 * 0.075, 0.03, 0.66 * 0.85))
         # levels rising with the square of k: evenly spaced rings on a quadratic (the MSE)
         low, high = float(Z.min()), float(Z.max())
         levels = [low + (high - low) * (k / LEVELS) ** 2 for k in range(LEVELS + 1)]
         filled = ax.contourf(W, B, Z, levels=levels, cmap="Blues_r", alpha=0.85)
         ax.contour(W, B, Z, levels=levels, colors="white", linewidths=0.6, alpha=0.8)
-        fig.colorbar(filled, ax=ax, shrink=0.85, format="%.4g",
-                     label=f"{text['loss']} ({type(loss).__name__.lower()})")
+        fig.colorbar(filled, cax=colorbar_box, format="%.4g",
+                     label=f"{text['loss']} ({p.loss_name})")
 
-        finite = [p for p in route if math.isfinite(p[0]) and math.isfinite(p[1])]
-        ws, bs = [p[0] for p in finite], [p[1] for p in finite]
+        finite = [(w, b) for w, b in route if math.isfinite(w) and math.isfinite(b)]
+        ws, bs = [w for w, _ in finite], [b for _, b in finite]
         steps = f" ({text['steps'].format(len(route) - 1)})" if per_step else ""
         ax.plot(ws, bs, "-", color="tab:orange", lw=1.0 if per_step else 1.5, alpha=0.9,
                 marker="." if per_step else "o", ms=2.5 if per_step else 4,
                 label=text["path"] + steps)
-        _label_epochs(ax, route, steps_per_epoch, (cw, cb), half, text["after_epoch"])
+        _label_epochs(ax, route, p.steps_per_epoch, (cw, cb), half, text["after_epoch"])
         ax.plot(*finite[0], "o", color="tab:green", ms=9, mec="black", label=text["start"])
         ax.plot(*ols, "*", color="gold", ms=17, mec="black",
                 label=f"{text['ols']}: {_wb(*ols)}")
@@ -124,25 +104,25 @@ def draw_trajectory(path: Path, data: Data, loss, points: list[list[float]],
         outside = max(abs(end[0] - cw), abs(end[1] - cb)) > half
         ax.plot(*end, "s", color="tab:red", ms=6, mec="black", zorder=5,
                 label=f"{text['end']}: {_wb(*end)}" + (f" ({text['outside']})" if outside else ""))
-        name = type(loss).__name__.lower()
+        name = p.loss_name
         if name != "mse":  # least squares is the lowest MSE, not the lowest MAE or Huber loss
-            i, j = divmod(int(Z.argmin()), GRID)
+            i, j = np.unravel_index(int(Z.argmin()), Z.shape)
             ax.plot(float(W[i, j]), float(B[i, j]), "P", color="tab:pink", ms=10, mec="black",
                     label=f"{text['lowest'].format(name)}: {_wb(float(W[i, j]), float(B[i, j]))}")
-        if ridge is not None:
-            ax.plot(*marked[1], "X", color="tab:purple", ms=10, mec="black",
-                    label=f"{text['ridge']}: {_wb(*marked[1])}")
-        if true_wb is not None:
-            ax.plot(*true_wb, "D", color="white", ms=7, mec="tab:green", mew=2,
-                    label=f"{text['true_point']}: {_wb(*true_wb)}")
+        if p.ridge is not None:
+            ax.plot(*p.ridge, "X", color="tab:purple", ms=10, mec="black",
+                    label=f"{text['ridge']}: {_wb(*p.ridge)}")
+        if p.true_wb is not None:
+            ax.plot(*p.true_wb, "D", color="white", ms=7, mec="tab:green", mew=2,
+                    label=f"{text['true_point']}: {_wb(*p.true_wb)}")
 
         ax.set_xlim(cw - half, cw + half)
         ax.set_ylim(cb - half, cb + half)
         ax.set_aspect("equal")  # equal units on both axes: the surface's true shape
-        unit = f" ({text['standardized']} x)" if standardized else ""
+        unit = f" ({text['standardized']} x)" if p.standardized else ""
         ax.set(xlabel=f"w{unit}", ylabel="b")
-        ax.set_title(text["path_title"] + (f"\n{subtitle}" if subtitle else ""))
+        ax.set_title(text["path_title"] + (f"\n{p.subtitle}" if p.subtitle else ""))
         # below the axes: inside, it would hide part of the path
-        fig.legend(fontsize="small", loc="outside lower center", ncol=2)
+        fig.legend(fontsize="small", loc="lower center", bbox_to_anchor=(0.5, 0.01), ncol=2)
         fig.savefig(path, dpi=120)
     return fig  # for a test to read its labels

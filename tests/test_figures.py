@@ -11,7 +11,7 @@ import pytest
 import torch
 from matplotlib.image import imread
 
-from linreg import plots, trajectory
+from linreg import pictures, plots, trajectory
 from linreg.config import validate
 from linreg.dataset import Data, load
 from linreg.init import initial_params
@@ -59,11 +59,11 @@ def is_picture(path) -> bool:
 def test_a_one_feature_run_draws_its_path_step_by_step(compose_config, tmp_path, spy):
     result = run(compose_config(["train.epochs=5"]), tmp_path)
     assert is_picture(tmp_path / "trajectory.png")
-    ((args, kwargs, fig),) = spy["draw_trajectory"]
-    points = args[3]
-    assert len(points) == result["steps"] + 1 == 36 and kwargs["steps_per_epoch"] == 7
-    assert points[0] == [0.5, 0.0]  # the tutorial's start
-    assert points[-1] == [*result["w"], result["b"]]
+    ((args, _, fig),) = spy["draw_trajectory"]
+    picture = args[1]
+    assert len(picture.route) == result["steps"] + 1 == 36 and picture.steps_per_epoch == 7
+    assert picture.route[0] == (0.5, 0.0)  # the tutorial's start
+    assert picture.route[-1] == (*result["w"], result["b"])
     texts = legend_texts(fig)
     assert any(t.startswith("least squares: w = 24.045, b = 15.615") for t in texts)
     assert any(t.startswith("true: w = 23.764, b = 12.000") for t in texts)
@@ -87,10 +87,10 @@ def test_the_trace_is_the_parameters_after_every_step(compose_config):
 
 
 def test_long_runs_draw_the_path_per_epoch(compose_config, tmp_path, spy, monkeypatch):
-    monkeypatch.setattr(trajectory, "MAX_TRACED_STEPS", 10)
+    monkeypatch.setattr(pictures, "MAX_TRACED_STEPS", 10)
     run(compose_config(["train.epochs=4"]), tmp_path)
-    ((args, kwargs, _),) = spy["draw_trajectory"]
-    assert len(args[3]) == 5 and kwargs["steps_per_epoch"] == 1
+    ((args, _, _),) = spy["draw_trajectory"]
+    assert len(args[1].route) == 5 and args[1].steps_per_epoch == 1
 
 
 def test_a_diverging_path_leaves_a_readable_frame(compose_config, tmp_path, spy):
@@ -117,7 +117,7 @@ def test_the_surface_is_the_runs_own_loss(loss):
     data = Data(X=X, y=y)
     W, B = torch.meshgrid(torch.linspace(0, 5, 4, dtype=torch.float64),
                           torch.linspace(-3, 2, 3, dtype=torch.float64), indexing="ij")
-    Z = trajectory.loss_surface(data, loss, W, B)
+    Z = pictures.loss_surface(data, loss, W, B)
     for i in range(4):
         for j in range(3):
             r = X.double() * W[i, j] + B[i, j] - y.double()
@@ -152,7 +152,7 @@ def test_loss_png_draws_the_validation_curve_only_with_validation_rows(compose_c
 def test_fit_png_is_drawn_in_raw_units_when_standardized(compose_config, tmp_path, spy):
     result = run(compose_config(["dataset.standardize=true", "train.val_fraction=0.25"]),
                  tmp_path)
-    ((args, kwargs, fig),) = spy["draw_fit"]
+    ((_, _, fig),) = spy["draw_fit"]
     texts = legend_texts(fig)
     w, b = result["original_units"]["w"][0], result["original_units"]["b"]
     assert f"linreg fit: y = {w:.3f} x + {b:.3f}" in texts
@@ -185,10 +185,13 @@ def draw_all(tmp_path, lang: str) -> list:
 
     history = History(train_loss=[4.0, 1.0], full_mse=[4.0, 1.0], val_loss=[5.0, 2.0],
                       w=[[1.0], [1.9]], b=[0.5, 0.9])
-    return [plots.draw_fit(tmp_path / "fit.png", data, history, ref, lang=lang),
-            plots.draw_loss(tmp_path / "loss.png", history, ref, "mse", lang=lang),
-            trajectory.draw_trajectory(tmp_path / "t.png", data, MSE(), [[0, 0], [1, 0.5]],
-                                       ref, lang=lang)]
+    fit = pictures.fit_picture(data, history, ref)
+    curves = plots.LossCurves(history.train_loss, history.full_mse, ref.mse, "mse",
+                              history.val_loss)
+    path = pictures.path_picture(data, MSE(), [[0, 0], [1, 0.5]], ref)
+    return [plots.draw_fit(tmp_path / "fit.png", fit, lang),
+            plots.draw_loss(tmp_path / "loss.png", curves, lang),
+            trajectory.draw_trajectory(tmp_path / "t.png", path, lang)]
 
 
 def test_without_a_cjk_font_zh_falls_back_to_english_with_one_warning(tmp_path, monkeypatch,
@@ -244,11 +247,8 @@ def test_the_tutorial_preset_in_chinese_prints_no_font_noise(run_cli, tmp_path):
                                            ("interrupted", "interrupted after epoch 3"),
                                            ("ok", "Loss per epoch")])
 def test_loss_png_title_says_how_the_run_ended(tmp_path, status, words):
-    from linreg.train import History
-
-    history = History(train_loss=[300.0, 250.0, 220.0], full_mse=[290.0, 240.0, 210.0],
-                      status=status)
-    reference = least_squares(torch.randn(20, 1), torch.randn(20, 1))
-    fig = plots.draw_loss(tmp_path / "loss.png", history, reference, "mse")
+    curves = plots.LossCurves([300.0, 250.0, 220.0], [290.0, 240.0, 210.0], ols_mse=180.0,
+                              loss_name="mse", status=status)
+    fig = plots.draw_loss(tmp_path / "loss.png", curves)
     assert words in fig.axes[0].get_title()
     assert set(plots.LABELS["en"]) == set(plots.LABELS["zh"])  # every label in both languages

@@ -1,0 +1,68 @@
+"""The drawing process: it draws what a run sends it, reports a failure as one, and when it
+is gone the run draws its own figures."""
+
+from __future__ import annotations
+
+import pytest
+from test_figures import is_picture
+
+from linreg import drawing, pictures, plots
+from linreg.config import validate
+from linreg.dataset import load
+from linreg.loss import MSE
+from linreg.model import least_squares
+from linreg.train import History
+
+
+@pytest.fixture
+def process():
+    drawing.start()
+    yield drawing._process
+    drawing.stop()
+
+
+@pytest.fixture
+def figures(compose_config) -> dict:
+    data = load(validate(compose_config([])).dataset)
+    reference = least_squares(data.X, data.y)
+    history = History(train_loss=[300.0, 200.0], full_mse=[290.0, 197.0], w=[[10.0], [20.0]],
+                      b=[5.0, 12.0], w_start=[0.5], b_start=0.0)
+    points = [[0.5, 0.0], [10.0, 5.0], [20.0, 12.0]]
+    return {"fit.png": pictures.fit_picture(data, history, reference),
+            "loss.png": plots.LossCurves(history.train_loss, history.full_mse, reference.mse,
+                                         "mse"),
+            "trajectory.png": pictures.path_picture(data, MSE(), points, reference)}
+
+
+def test_the_process_draws_every_figure(process, figures, tmp_path, monkeypatch):
+    def here(*args, **kwargs):
+        raise AssertionError("drawn in the test's process")
+
+    monkeypatch.setattr(plots, "draw_fit", here)
+    monkeypatch.setattr(plots, "draw_loss", here)
+    wait = drawing.draw(tmp_path, figures, "en")
+    wait()
+    assert all(is_picture(tmp_path / name) for name in figures)
+    assert process.poll() is None  # and it waits for the next run's figures
+
+
+def test_a_failure_in_the_process_is_raised_here(process, figures, tmp_path):
+    wait = drawing.draw(tmp_path / "missing" / "folder", figures, "en")
+    with pytest.raises(RuntimeError, match="FileNotFoundError"):
+        wait()
+    wait = drawing.draw(tmp_path, figures, "en")  # the process goes on with the next run
+    wait()
+    assert all(is_picture(tmp_path / name) for name in figures)
+
+
+@pytest.mark.parametrize("when", ["before sending", "while drawing"])
+def test_without_the_process_the_run_draws_its_own(process, figures, tmp_path, when):
+    if when == "before sending":
+        process.kill()
+        process.wait()
+    wait = drawing.draw(tmp_path, figures, "en")
+    if when == "while drawing":
+        process.kill()
+    wait()
+    assert all(is_picture(tmp_path / name) for name in figures)
+    assert drawing._process is None
