@@ -139,6 +139,10 @@ def _serve() -> None:
     """The drawing process: pictures in on stdin, (ok, warnings or traceback) out on stdout."""
     # a Ctrl-C stops the run, which then still sends the figures of what it trained
     signal.signal(signal.SIGINT, signal.SIG_IGN)
+    # replies go out on the real stdout; anything else printed goes to stderr
+    replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    sys.stdout = sys.stderr
     said: list[str] = []
 
     class Keep(logging.Handler):
@@ -160,8 +164,8 @@ def _serve() -> None:
         except Exception:
             reply = (False, traceback.format_exc())
         try:
-            pickle.dump(reply, sys.stdout.buffer)
-            sys.stdout.buffer.flush()
+            pickle.dump(reply, replies)
+            replies.flush()
         except BrokenPipeError:  # the run left without waiting (a second Ctrl-C)
             return
 

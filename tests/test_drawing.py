@@ -3,6 +3,8 @@ is gone the run draws its own figures."""
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from test_figures import is_picture
 
@@ -66,3 +68,12 @@ def test_without_the_process_the_run_draws_its_own(process, figures, tmp_path, w
     wait()
     assert all(is_picture(tmp_path / name) for name in figures)
     assert drawing._process is None
+
+
+def test_its_warnings_are_said_here(process, figures, tmp_path, caplog):
+    with caplog.at_level(logging.WARNING):
+        drawing.draw(tmp_path, figures, "zh")()
+        drawing.draw(tmp_path, figures, "zh")()  # said once, as in a single process
+    said = [r.getMessage() for r in caplog.records if r.name == "linreg.plots"]
+    assert len(said) == (0 if plots.cjk_font() else 1)
+    assert all("no font with Chinese characters" in message for message in said)
