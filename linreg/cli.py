@@ -32,7 +32,6 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig, OmegaConf
 from omegaconf.errors import OmegaConfBaseException
 
-from linreg import drawing
 from linreg.errors import Interrupted, LinregError, one_line, unwritable_folder
 
 log = logging.getLogger("linreg")
@@ -65,6 +64,8 @@ def main() -> None:
     # they are left to the operating system, which frees the memory at once.
     atexit.register(gc.freeze)
     if not HELP_FLAGS.intersection(sys.argv[1:]):
+        from linreg import drawing
+
         drawing.start()  # it imports matplotlib while this process imports torch
     from linreg import config, sweep, train  # noqa: F401  (config registers the schemas)
 
@@ -160,7 +161,8 @@ def _on_signal(signum: int, frame) -> None:
     name = signal.Signals(signum).name
     print(f"linreg: interrupted {'again ' if again else ''}by {name}: stopped at once; "
           f"{_where()}", file=sys.stderr, flush=True)
-    drawing.stop()  # os._exit runs no atexit handler
+    if (drawing := sys.modules.get("linreg.drawing")) is not None:
+        drawing.stop(wait=False)  # os._exit runs no atexit handler
     os._exit(128 + signum)
 
 

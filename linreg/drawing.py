@@ -2,16 +2,17 @@
 
 Importing matplotlib and drawing three figures takes about as long as importing torch. So
 `linreg` starts a drawing process first thing (cli.main): it imports matplotlib and draws a
-throwaway set of figures while the run imports torch and trains. The run then sends it its
-pictures (plain numbers, linreg/pictures.py), writes its TensorBoard events while they are
-drawn, and waits for them before writing metrics.json. Without that process (a test calling
-run(), a sweep job in a joblib or submitit worker, a process that died) the figures are drawn
-here, by the same functions.
+throwaway figure of each kind while the run imports torch and trains. The run then sends it
+its pictures (plain numbers, linreg/pictures.py), writes its TensorBoard events while they
+are drawn, and waits for them before writing metrics.json. Without that process (a test
+calling run(), a sweep job in a joblib or submitit worker, a process that died) the figures
+are drawn here, by the same functions.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import io
 import logging
 import os
@@ -22,11 +23,12 @@ import sys
 import traceback
 from collections.abc import Callable
 from pathlib import Path
-from typing import Any
 
 import numpy as np
 
 from linreg import plots, trajectory
+
+Picture = plots.LineFit | plots.PredictedFit | plots.LossCurves | trajectory.PathPicture
 
 log = logging.getLogger(__name__)
 
@@ -38,59 +40,92 @@ def start() -> None:
     global _process
     if _process is not None:
         return
+    # one BLAS thread: it forks (below), which threads make unsafe; and no module from the
+    # working folder: it must import what the `linreg` command imports
+    env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",
+           "PYTHONSAFEPATH": "1"}
     try:
-        # one BLAS thread: it draws, and it forks (below), which threads make unsafe
-        env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1"}
+        # its own session: a Ctrl-C at the terminal stops the run, which still wants figures
         _process = subprocess.Popen([sys.executable, "-m", "linreg.drawing"], env=env,
-                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                    start_new_session=True)
     except OSError as exc:
         log.debug("no drawing process (%s); figures are drawn in this one", exc)
         return
     atexit.register(stop)
 
 
-def stop() -> None:
+def stop(wait: bool = True) -> None:
+    """End the drawing process and its forked copy; `wait` False in a signal handler, which
+    must not wait on what the interrupted code may be waiting on."""
     global _process
-    if _process is not None:
-        _process.kill()  # idle (every reply read) or not needed any more
-        _process.wait()
-        _process = None
+    process, _process = _process, None
+    if process is None:
+        return
+    # idle (every reply read) or not needed any more; its group holds its forked copy
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGKILL) if hasattr(os, "killpg") else process.kill()
+    if wait:
+        process.wait()
+        process.stdin.close()
+        process.stdout.close()
 
 
-def draw(run_dir: Path, pictures: dict[str, Any], lang: str) -> Callable[[], None]:
+def _forget() -> None:
+    global _process
+    _process = None  # a forked child (a multiprocessing worker) draws its own figures
+
+
+if hasattr(os, "register_at_fork"):
+    os.register_at_fork(after_in_child=_forget)
+
+
+def draw(run_dir: Path, pictures: dict[str, Picture], lang: str) -> Callable[[], None]:
     """Start drawing `pictures` ({file name: picture}) into `run_dir`; returns `wait`, which
     returns once every file is written and raises what drawing raised."""
-    if _process is not None:
+    process = _process
+    if process is not None:
+        request = pickle.dumps((str(run_dir), pictures, lang))  # whole, before any byte is sent
         try:
-            pickle.dump((str(run_dir), pictures, lang), _process.stdin)
-            _process.stdin.flush()
+            process.stdin.write(request)
+            process.stdin.flush()
         except OSError:  # it has died: draw here
             stop()
         else:
-            return lambda: _reply(run_dir, pictures, lang)
+            return lambda: _reply(process, run_dir, pictures, lang)
     draw_all(run_dir, pictures, lang)
     return lambda: None
 
 
-def _reply(run_dir: Path, pictures: dict[str, Any], lang: str) -> None:
+def _reply(process: subprocess.Popen, run_dir: Path, pictures: dict[str, Picture],
+           lang: str) -> None:
     try:
-        ok, said = pickle.load(_process.stdout)
+        ok, said = pickle.load(process.stdout)
     except (EOFError, OSError, pickle.UnpicklingError):  # it died while drawing: draw here
         stop()
         draw_all(run_dir, pictures, lang)
         return
+    except BaseException:  # a reply left unread would answer the next run's request
+        stop()
+        raise
     if not ok:
-        raise RuntimeError(f"drawing the figures failed in the drawing process:\n{said}")
-    for message in said:  # its warnings (a missing CJK font), said here as they would be
-        logging.getLogger(plots.__name__).warning(message)
+        error, remote = said
+        raise error from RemoteError(remote)
+    for name, level, message in said:  # its log records (a missing CJK font), said here
+        logging.getLogger(name).log(level, message)
 
 
-def draw_all(run_dir: Path, pictures: dict[str, Any], lang: str) -> None:
+class RemoteError(Exception):
+    """The traceback of an error in the drawing process, as the cause of the error raised."""
+
+
+def draw_all(run_dir: Path, pictures: dict[str, Picture], lang: str) -> None:
+    """Draw every picture into run_dir, here."""
     for name, picture in pictures.items():
         _draw(Path(run_dir) / name, picture, lang)
 
 
-def _draw(target: Path | io.BytesIO, picture: Any, lang: str) -> None:
+def _draw(target: Path | io.BytesIO, picture: Picture, lang: str) -> None:
     if isinstance(picture, plots.LossCurves):
         plots.draw_loss(target, picture, lang)
     elif isinstance(picture, trajectory.PathPicture):
@@ -105,6 +140,7 @@ def _warm_up() -> None:
     x = np.linspace(0.0, 1.0, 5)
     axis = np.linspace(-1.0, 1.0, 5)
     for picture in (plots.LineFit(x=x, y=x, ols=(1.0, 0.0), fit=(1.0, 0.0)),
+                    plots.PredictedFit(y=x, ols_pred=x, fit_pred=x, n_features=2),
                     plots.LossCurves([2.0, 1.0], [2.0, 1.0], 1.0, "mse"),
                     trajectory.PathPicture(w_axis=axis, b_axis=axis,
                                            loss=np.add.outer(axis, axis) ** 2, loss_name="mse",
@@ -113,41 +149,62 @@ def _warm_up() -> None:
         _draw(io.BytesIO(), picture, "en")
 
 
-def _draw_in_two(run_dir: Path, pictures: dict[str, Any], lang: str) -> None:
+def _draw_in_two(run_dir: Path, pictures: dict[str, Picture], lang: str) -> None:
     """The last picture (the trajectory, the slowest) in a forked copy of this process and the
     others here: the run waits for the figures on an otherwise idle core."""
     *others, last = pictures.items()
     if not others or not hasattr(os, "fork"):
         draw_all(run_dir, pictures, lang)
         return
+    failure_in, failure_out = os.pipe()
     pid = os.fork()
-    if pid == 0:  # the copy: draw, and report only through the exit status
-        code = 1
+    if pid == 0:  # the copy: draw, and send back only an error
+        os.close(failure_in)
+        code = 0
         try:
             draw_all(run_dir, dict([last]), lang)
-            code = 0
-        except BaseException:
-            traceback.print_exc()
-        finally:
-            os._exit(code)
-    draw_all(run_dir, dict(others), lang)
-    if os.waitstatus_to_exitcode(os.waitpid(pid, 0)[1]) != 0:
-        raise RuntimeError(f"drawing {last[0]} failed (its traceback is above)")
+        except BaseException as exc:
+            code = 1
+            with os.fdopen(failure_out, "wb") as out:
+                pickle.dump(_failure(exc), out)
+        os._exit(code)
+    os.close(failure_out)
+    try:
+        draw_all(run_dir, dict(others), lang)
+    finally:
+        os.waitpid(pid, 0)
+        with os.fdopen(failure_in, "rb") as failure:
+            sent = failure.read()
+    if sent:
+        error, remote = pickle.loads(sent)
+        raise error from RemoteError(remote)
+
+
+def _failure(exc: BaseException) -> tuple[BaseException, str]:
+    """What crosses a pipe of an error being handled: itself (or a RuntimeError saying it,
+    if it cannot be pickled) and its traceback as text (a pickled error loses it)."""
+    remote = (str(exc.__cause__) if isinstance(exc.__cause__, RemoteError)
+              else traceback.format_exc())
+    try:
+        pickle.dumps(exc)
+    except Exception:
+        exc = RuntimeError(f"{type(exc).__name__}: {exc}")
+    return exc, remote
 
 
 def _serve() -> None:
-    """The drawing process: pictures in on stdin, (ok, warnings or traceback) out on stdout."""
-    # a Ctrl-C stops the run, which then still sends the figures of what it trained
-    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    """The drawing process: requests in on stdin, and out on stdout for each one either
+    (True, its log records) or (False, (the error, its traceback))."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)  # should a Ctrl-C reach it all the same
     # replies go out on the real stdout; anything else printed goes to stderr
     replies = os.fdopen(os.dup(sys.stdout.fileno()), "wb")
     os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
     sys.stdout = sys.stderr
-    said: list[str] = []
+    said: list[tuple[str, int, str]] = []
 
     class Keep(logging.Handler):
         def emit(self, record: logging.LogRecord) -> None:
-            said.append(record.getMessage())
+            said.append((record.name, record.levelno, record.getMessage()))
 
     logging.getLogger("linreg").addHandler(Keep(logging.WARNING))
     logging.getLogger("linreg").propagate = False
@@ -161,8 +218,8 @@ def _serve() -> None:
         try:
             _draw_in_two(Path(run_dir), pictures, lang)
             reply = (True, list(said))
-        except Exception:
-            reply = (False, traceback.format_exc())
+        except Exception as exc:
+            reply = (False, _failure(exc))
         try:
             pickle.dump(reply, replies)
             replies.flush()

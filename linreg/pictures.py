@@ -8,27 +8,32 @@ trajectory in the units training saw (standardized x when the run standardized).
 from __future__ import annotations
 
 import math
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
 
 from linreg.dataset import Data
-from linreg.loss import MSE
+from linreg.loss import MAE, MSE, Huber
 from linreg.model import LeastSquares, predict
 from linreg.plots import FIT_FILE, LOSS_FILE, Line, LineFit, LossCurves, PredictedFit
 from linreg.preprocess import Prepared, Standardizer
 from linreg.train import History
 from linreg.trajectory import TRAJECTORY_FILE, PathPicture
 
+if TYPE_CHECKING:
+    from linreg.config import RunConfig
+
+Loss = MSE | MAE | Huber
+
 MAX_TRACED_STEPS = 20_000  # beyond this the path is drawn per epoch: a line of 20k points is dense
 GRID = 121  # grid points per axis for the contours
 
 
-def of_run(settings, prepared: Prepared, history: History, reference: LeastSquares, loss_fn,
-           ridge: LeastSquares | None, steps_per_epoch: int) -> dict[str, Any]:
-    """{file name: picture} for a run; trajectory.png only with one feature. `steps_per_epoch`
-    is that of history.path, or 1 when the path was not traced (it is drawn per epoch)."""
+def of_run(settings: RunConfig, prepared: Prepared, history: History, reference: LeastSquares,
+           loss_fn: Loss, ridge: LeastSquares | None, steps_per_epoch: int) -> dict[str, Any]:
+    """{file name: picture} for a run; trajectory.png only with one feature, drawn step by
+    step when history.path was traced, else epoch by epoch."""
     data = prepared.train
     pictures: dict[str, Any] = {
         FIT_FILE: fit_picture(data, history, reference, val=prepared.val,
@@ -92,7 +97,7 @@ def fit_picture(data: Data, history: History, reference: LeastSquares, *,
                    xlabel=data.feature_name(0) if data.feature_names else None)
 
 
-def path_picture(data: Data, loss_fn, points: list[list[float]], reference: LeastSquares, *,
+def path_picture(data: Data, loss_fn: Loss, points: list[list[float]], reference: LeastSquares, *,
                  ridge: LeastSquares | None = None, scaler: Standardizer | None = None,
                  steps_per_epoch: int = 1, subtitle: str = "") -> PathPicture:
     """`points`: [w, b] at the start and after each step (steps_per_epoch of them an epoch)
@@ -118,7 +123,7 @@ def path_picture(data: Data, loss_fn, points: list[list[float]], reference: Leas
                        true_wb=true_wb, subtitle=subtitle, standardized=scaler is not None)
 
 
-def loss_surface(data: Data, loss, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
+def loss_surface(data: Data, loss: Loss, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
     """The mean loss at every (w[i], b[j]); one feature only."""
     x, y = data.X[:, 0].double(), data.y[:, 0].double()
     if isinstance(loss, MSE):  # exact from five means, however many rows

@@ -221,6 +221,7 @@ def _draw_predicted_actual(ax, text: dict[str, str], label: str, p: PredictedFit
     ax.set(xlabel=text["actual"], ylabel=text["predicted"],
            title=text["many_title"].format(p.n_features))
 
+
 def _figure() -> Figure:
     """One axes with fixed margins: constrained layout would measure every label, about
     0.1 s a figure, which is a good share of a run."""
@@ -232,7 +233,6 @@ def _figure() -> Figure:
 
 
 def _num(value: float) -> str:
-    value = float(value)
     return f"{value:.3f}" if abs(value) < 1e5 else f"{value:.3g}"
 
 

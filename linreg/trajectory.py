@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from linreg.plots import Line, style
+from linreg.plots import Line, _num, style
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -59,10 +59,7 @@ def _label_epochs(ax, route: list[Line], steps_per_epoch: int, centre: Line, hal
 
 
 def _wb(w: float, b: float) -> str:
-    def num(v: float) -> str:
-        return f"{v:.3f}" if abs(v) < 1e5 else f"{v:.3g}"
-
-    return f"w = {num(w)}, b = {num(b)}"
+    return f"w = {_num(w)}, b = {_num(b)}"
 
 
 def draw_trajectory(path: Path, picture: PathPicture, lang: str = "en") -> Figure:
@@ -70,9 +67,8 @@ def draw_trajectory(path: Path, picture: PathPicture, lang: str = "en") -> Figur
 
     p = picture
     per_step = p.steps_per_epoch > 1
-    centre = (float(p.w_axis[0] + p.w_axis[-1]) / 2, float(p.b_axis[0] + p.b_axis[-1]) / 2)
+    cw, cb = float(p.w_axis[0] + p.w_axis[-1]) / 2, float(p.b_axis[0] + p.b_axis[-1]) / 2
     half = float(p.w_axis[-1] - p.w_axis[0]) / 2
-    cw, cb = centre
     W, B = np.meshgrid(p.w_axis, p.b_axis, indexing="ij")
     Z, route, ols = p.loss, p.route, p.ols
 
@@ -80,8 +76,8 @@ def draw_trajectory(path: Path, picture: PathPicture, lang: str = "en") -> Figur
         # fixed boxes, not constrained layout (a third of this figure's time): a square axes,
         # the colorbar right of it, the legend below (at most four rows of two)
         fig = Figure(figsize=(7.2, 7.2))
-        ax = fig.add_axes((0.10, 0.20, 0.66, 0.66))
-        colorbar_box = fig.add_axes((0.80, 0.20 + 0.66 * 0.075, 0.03, 0.66 * 0.85))
+        ax = fig.add_axes((0.09, 0.19, 0.70, 0.70))
+        colorbar_box = fig.add_axes((0.82, 0.19 + 0.70 * 0.075, 0.03, 0.70 * 0.85))
         # levels rising with the square of k: evenly spaced rings on a quadratic (the MSE)
         low, high = float(Z.min()), float(Z.max())
         levels = [low + (high - low) * (k / LEVELS) ** 2 for k in range(LEVELS + 1)]
@@ -104,11 +100,11 @@ def draw_trajectory(path: Path, picture: PathPicture, lang: str = "en") -> Figur
         outside = max(abs(end[0] - cw), abs(end[1] - cb)) > half
         ax.plot(*end, "s", color="tab:red", ms=6, mec="black", zorder=5,
                 label=f"{text['end']}: {_wb(*end)}" + (f" ({text['outside']})" if outside else ""))
-        name = p.loss_name
-        if name != "mse":  # least squares is the lowest MSE, not the lowest MAE or Huber loss
+        if p.loss_name != "mse":  # least squares is the lowest MSE, not the lowest MAE or Huber
             i, j = np.unravel_index(int(Z.argmin()), Z.shape)
-            ax.plot(float(W[i, j]), float(B[i, j]), "P", color="tab:pink", ms=10, mec="black",
-                    label=f"{text['lowest'].format(name)}: {_wb(float(W[i, j]), float(B[i, j]))}")
+            lowest = (float(W[i, j]), float(B[i, j]))
+            ax.plot(*lowest, "P", color="tab:pink", ms=10, mec="black",
+                    label=f"{text['lowest'].format(p.loss_name)}: {_wb(*lowest)}")
         if p.ridge is not None:
             ax.plot(*p.ridge, "X", color="tab:purple", ms=10, mec="black",
                     label=f"{text['ridge']}: {_wb(*p.ridge)}")
@@ -121,7 +117,11 @@ def draw_trajectory(path: Path, picture: PathPicture, lang: str = "en") -> Figur
         ax.set_aspect("equal")  # equal units on both axes: the surface's true shape
         unit = f" ({text['standardized']} x)" if p.standardized else ""
         ax.set(xlabel=f"w{unit}", ylabel="b")
-        ax.set_title(text["path_title"] + (f"\n{p.subtitle}" if p.subtitle else ""))
+        # the subtitle a size smaller: with momentum and weight decay it runs long
+        ax.set_title(text["path_title"], fontsize="large", pad=18 if p.subtitle else 6)
+        if p.subtitle:
+            ax.text(0.5, 1.01, p.subtitle, transform=ax.transAxes, ha="center", va="bottom",
+                    fontsize="medium")
         # below the axes: inside, it would hide part of the path
         fig.legend(fontsize="small", loc="lower center", bbox_to_anchor=(0.5, 0.01), ncol=2)
         fig.savefig(path, dpi=120)

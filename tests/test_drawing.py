@@ -3,8 +3,10 @@ is gone the run draws its own figures."""
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 
+import numpy as np
 import pytest
 from test_figures import is_picture
 
@@ -50,10 +52,17 @@ def test_the_process_draws_every_figure(process, figures, tmp_path, monkeypatch)
 
 def test_a_failure_in_the_process_is_raised_here(process, figures, tmp_path):
     wait = drawing.draw(tmp_path / "missing" / "folder", figures, "en")
-    with pytest.raises(RuntimeError, match="FileNotFoundError"):
+    with pytest.raises(FileNotFoundError, match="fit.png") as raised:  # cli: a one-line error
         wait()
-    wait = drawing.draw(tmp_path, figures, "en")  # the process goes on with the next run
-    wait()
+    assert isinstance(raised.value.__cause__, drawing.RemoteError)
+    assert "savefig" in str(raised.value.__cause__)  # its traceback, for LINREG_DEBUG=1
+    # the trajectory is drawn by a forked copy of the process: its failure comes back too
+    broken = dict(figures, **{"trajectory.png": dataclasses.replace(
+        figures["trajectory.png"], loss=np.zeros((2, 2)))})
+    with pytest.raises(TypeError, match="[Ss]hape") as raised:
+        drawing.draw(tmp_path, broken, "en")()
+    assert "contour" in str(raised.value.__cause__)
+    drawing.draw(tmp_path, figures, "en")()  # the process goes on with the next run
     assert all(is_picture(tmp_path / name) for name in figures)
 
 
