@@ -128,8 +128,8 @@ def train(data: Data, w: torch.Tensor, b: torch.Tensor, loss, optimizer, cfg: Tr
                                          min((first + chunk_batches) * size, n_rows), buffers)
                 for i in range(min(chunk_batches, n_batches - first)):
                     xb = X_chunk[i * size:(i + 1) * size]
-                    r = torch.mm(xb, w).add_(b).sub_(y_chunk[i * size:(i + 1) * size])
-                    loss_sum += loss(r) * xb.shape[0]
+                    r = torch.addmm(b, xb, w).sub_(y_chunk[i * size:(i + 1) * size])
+                    loss_sum.add_(loss.total(r))
                     dr = loss.grad(r)
                     torch.mm(xb.T, dr, out=w.grad)
                     torch.sum(dr, dim=0, out=b.grad)

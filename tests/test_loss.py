@@ -35,6 +35,12 @@ def test_analytic_grad_equals_autograd(name):
     assert torch.allclose(fn.grad(r), autograd_grad(fn, r), rtol=1e-6, atol=1e-9)
 
 
+@pytest.mark.parametrize("name", LOSSES)
+def test_the_total_the_loop_sums_is_the_mean_times_the_rows(name):
+    fn, r = LOSSES[name], residuals()
+    assert torch.allclose(fn.total(r), fn(r) * r.shape[0], rtol=1e-6)
+
+
 def test_loss_values():
     r = residuals()
     assert torch.allclose(LOSSES["mse"](r), (r**2).mean(), rtol=1e-6)
