@@ -148,9 +148,10 @@ def summarise(jobs: list[Job], out_dir: Path, metric: str, keys: list[str] = ())
     ranked = rank(jobs, metric)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_csv(out_dir / CSV_FILE, jobs, ranked, keys)
-    from linreg.summary_figure import draw
+    from linreg import drawing  # by the drawing process of a sweep, which has matplotlib
+    from linreg.summary_figure import SummaryPicture
 
-    draw(out_dir / PNG_FILE, jobs, keys, metric)
+    drawing.draw(out_dir, {PNG_FILE: SummaryPicture(jobs, keys, metric)}, "en")()
     return ranking_text(ranked, keys, metric)
 
 

@@ -26,9 +26,10 @@ from pathlib import Path
 
 import numpy as np
 
-from linreg import plots, trajectory
+from linreg import plots, summary_figure, trajectory
 
-Picture = plots.LineFit | plots.PredictedFit | plots.LossCurves | trajectory.PathPicture
+Picture = (plots.LineFit | plots.PredictedFit | plots.LossCurves | trajectory.PathPicture
+           | summary_figure.SummaryPicture)
 
 log = logging.getLogger(__name__)
 
@@ -130,6 +131,8 @@ def _draw(target: Path | io.BytesIO, picture: Picture, lang: str) -> None:
         plots.draw_loss(target, picture, lang)
     elif isinstance(picture, trajectory.PathPicture):
         trajectory.draw_trajectory(target, picture, lang)
+    elif isinstance(picture, summary_figure.SummaryPicture):
+        summary_figure.draw(target, picture)
     else:
         plots.draw_fit(target, picture, lang)
 

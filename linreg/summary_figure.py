@@ -6,15 +6,27 @@ from __future__ import annotations
 
 import math
 import statistics
+from dataclasses import dataclass
 from pathlib import Path
 
 from linreg.compare import Job, format_value, short_names
 
 
-def draw(path: Path, jobs: list[Job], keys: list[str], metric: str) -> None:
+@dataclass
+class SummaryPicture:
+    """What summary.png shows: the jobs as read from their folders, the swept keys, and the
+    metric they are ranked by."""
+
+    jobs: list[Job]
+    keys: list[str]
+    metric: str
+
+
+def draw(path: Path, picture: SummaryPicture) -> None:
     """Every run's full-data MSE per epoch, overlaid; for one swept key, `metric` against it."""
     from matplotlib.figure import Figure
 
+    jobs, keys, metric = picture.jobs, picture.keys, picture.metric
     one_key = len(keys) == 1
     columns = 1 + len(jobs) // 30  # of the legend; each one widens the figure
     width = (12.8 if one_key else 8.0) + 2.4 * (columns - 1)
