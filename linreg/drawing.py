@@ -1,4 +1,5 @@
-"""The figures, drawn by a second process started at launch, or else by this one.
+"""The figures (a run's, and a sweep's summary.png), drawn by a second process started at
+launch, or else by this one.
 
 Importing matplotlib and drawing three figures takes about as long as importing torch. So
 `linreg` starts a drawing process first thing (cli.main): it imports matplotlib and draws a
