@@ -25,24 +25,16 @@ import sys
 import threading
 import time
 from pathlib import Path
-
-import hydra
-from hydra.core.hydra_config import HydraConfig
-from hydra.errors import HydraException
-from omegaconf import DictConfig, OmegaConf
-from omegaconf.errors import OmegaConfBaseException
+from typing import TYPE_CHECKING
 
 from linreg.errors import Interrupted, LinregError, one_line, unwritable_folder
+
+if TYPE_CHECKING:
+    from omegaconf import DictConfig
 
 log = logging.getLogger("linreg")
 
 USAGE_ERROR = 2
-
-# hydra.run.dir ends in the process id: runs started in the same microsecond (other cores,
-# other machines sharing outputs/) still get folders of their own
-if not OmegaConf.has_resolver("linreg_pid"):
-    OmegaConf.register_new_resolver("linreg_pid", os.getpid, use_cache=True)
-
 
 # Hydra's flags that print and exit without running anything
 HELP_FLAGS = {"--help", "-h", "--hydra-help", "--cfg", "-c", "--info", "-i", "--shell-completion",
@@ -59,7 +51,8 @@ def main() -> None:
     debug = os.environ.get("LINREG_DEBUG") == "1"
     # Let Hydra's own errors (unknown key, unknown option, wrong type) reach us un-printed.
     os.environ.setdefault("HYDRA_FULL_ERROR", "1")
-    previous = _catch_signals()  # first: the imports below take seconds
+    # first: the imports below take seconds, Hydra's included (this module imports none)
+    previous = _catch_signals()
     # At exit Python collects garbage over every object torch made (about 0.5 s): frozen,
     # they are left to the operating system, which frees the memory at once.
     atexit.register(gc.freeze)
@@ -67,11 +60,21 @@ def main() -> None:
         from linreg import drawing
 
         drawing.start()  # it imports matplotlib while this process imports torch
+    import hydra
+    from hydra.errors import HydraException
+    from omegaconf import OmegaConf
+    from omegaconf.errors import OmegaConfBaseException
+
     from linreg import config, sweep, train  # noqa: F401  (config registers the schemas)
 
+    # hydra.run.dir ends in the process id: runs started in the same microsecond (other cores,
+    # other machines sharing outputs/) still get folders of their own
+    if not OmegaConf.has_resolver("linreg_pid"):
+        OmegaConf.register_new_resolver("linreg_pid", os.getpid, use_cache=True)
     train.stop_reset()  # a stop asked of an earlier call in this process is not ours
     try:
-        _hydra_main()
+        hydra.main(version_base="1.3", config_path="pkg://linreg.conf",
+                   config_name="config")(_task)()
         if train.stop_requested():  # it came while a sweep's summary was being written
             raise Interrupted(train.stop_requested())
         sweep.raise_if_jobs_failed()
@@ -96,8 +99,10 @@ def main() -> None:
         signal.signal(signum, handler)
 
 
-@hydra.main(version_base="1.3", config_path="pkg://linreg.conf", config_name="config")
-def _hydra_main(cfg: DictConfig) -> dict | float | str:
+def _task(cfg: DictConfig) -> dict | float | str:
+    """One run, or one job of a sweep: what hydra.main calls with the composed config."""
+    from hydra.core.hydra_config import HydraConfig
+
     from linreg import sweep, train
     from linreg.run import run  # after argument parsing: `linreg --help` stays quick
 
@@ -161,8 +166,9 @@ def _on_signal(signum: int, frame) -> None:
     name = signal.Signals(signum).name
     print(f"linreg: interrupted {'again ' if again else ''}by {name}: stopped at once; "
           f"{_where()}", file=sys.stderr, flush=True)
-    if (drawing := sys.modules.get("linreg.drawing")) is not None:
-        drawing.stop(wait=False)  # os._exit runs no atexit handler
+    # os._exit runs no atexit handler; the module may be half imported, with no process yet
+    if (stop := getattr(sys.modules.get("linreg.drawing"), "stop", None)) is not None:
+        stop(wait=False)
     os._exit(128 + signum)
 
 

@@ -205,6 +205,39 @@ def test_a_second_ctrl_c_while_results_are_written_leaves_at_once(stopped):
     assert compare.load(folder).status == "failed"
 
 
+def children(pid: int) -> dict[int, str]:
+    """{pid: state letter} of the processes whose parent is `pid`, read from /proc."""
+    found = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            state, parent = stat.read_text().rsplit(")", 1)[1].split()[:2]
+        except (OSError, IndexError):  # it ended meanwhile
+            continue
+        if int(parent) == pid:
+            found[int(stat.parent.name)] = state
+    return found
+
+
+@pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc")
+def test_a_ctrl_c_while_linreg_starts_is_one_line_and_ends_its_drawing_process(tmp_path):
+    process = subprocess.Popen(cli_command(), cwd=tmp_path, env=cli_env(), text=True,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + CLI_TIMEOUT_S
+    # the drawing process starts once linreg's handlers are in place, before Hydra and torch
+    while not (drawing := children(process.pid)):
+        assert time.monotonic() < deadline and process.poll() is None
+        time.sleep(0.005)
+    process.send_signal(signal.SIGINT)
+    _, err = process.communicate(timeout=CLI_TIMEOUT_S)
+    assert process.returncode == 130, err
+    assert err.strip() == "linreg: interrupted by SIGINT: stopped at once; nothing was recorded"
+    assert not (tmp_path / "outputs").exists()
+    (pid,) = drawing
+    time.sleep(0.2)  # SIGKILL is delivered at once; a parentless zombie may wait to be reaped
+    state = Path(f"/proc/{pid}/stat")
+    assert not state.exists() or state.read_text().rsplit(")", 1)[1].split()[0] in "ZX"
+
+
 # ---------------------------------------------------------------- kills and atomic writes
 
 def test_a_run_killed_mid_training_leaves_no_result(tmp_path):
