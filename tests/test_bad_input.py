@@ -113,8 +113,11 @@ class Outcome:
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory, run_cli) -> dict[str, Outcome]:
     """Every CLI row at once, each in a folder of its own (two at a time: two cores)."""
+    # made here, not in the threads: tmp_path_factory is not thread-safe (it raced in CI)
+    folders = {row.name: tmp_path_factory.mktemp("bad_input") for row in CLI_ROWS}
+
     def one(row: Row) -> Outcome:
-        cwd = prepare_folder(tmp_path_factory.mktemp("bad_input"), row)
+        cwd = prepare_folder(folders[row.name], row)
         result = run_cli(cwd, *row.args)
         return Outcome(cwd, result, sorted((cwd / "outputs").rglob("*")))
 

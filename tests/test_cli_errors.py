@@ -20,13 +20,17 @@ CASES = [
 @pytest.fixture(scope="module")
 def results(tmp_path_factory, run_cli) -> dict[str, tuple[subprocess.CompletedProcess, list]]:
     """Every case run at once (each in its own folder): start-up dominates, not work."""
-    def one(overrides):
-        cwd = tmp_path_factory.mktemp("cli_error")
+    # folders made here, not in the threads: tmp_path_factory is not thread-safe
+    folders = [tmp_path_factory.mktemp("cli_error") for _ in CASES]
+
+    def one(case):
+        overrides, cwd = case
         return run_cli(cwd, *overrides), list(cwd.glob("outputs/runs/*/*"))
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         names = [" ".join(overrides) for overrides, _, _ in CASES]
-        return dict(zip(names, pool.map(one, [c[0] for c in CASES]), strict=True))
+        cases = zip([c[0] for c in CASES], folders, strict=True)
+        return dict(zip(names, pool.map(one, cases), strict=True))
 
 
 @pytest.mark.parametrize(("overrides", "key", "words"), CASES,

@@ -107,9 +107,12 @@ def stopped(tmp_path_factory) -> dict[str, Stopped]:
         "ctrl-c-twice": (signal.SIGINT, [LONG], {"twice": True}),
     }
 
+    # folders made here, not in the threads: tmp_path_factory is not thread-safe
+    folders = {name: tmp_path_factory.mktemp(name) for name in cases}
+
     def one(name: str) -> Stopped:
         signum, args, options = cases[name]
-        return interrupt(tmp_path_factory.mktemp(name), signum, *args, **options)
+        return interrupt(folders[name], signum, *args, **options)
 
     with ThreadPoolExecutor(max_workers=2) as pool:
         return dict(zip(cases, pool.map(one, cases), strict=True))
