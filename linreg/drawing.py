@@ -66,7 +66,10 @@ def stop(wait: bool = True) -> None:
         return
     # idle (every reply read) or not needed any more; its group holds its forked copy
     with contextlib.suppress(ProcessLookupError):
-        os.killpg(process.pid, signal.SIGKILL) if hasattr(os, "killpg") else process.kill()
+        if hasattr(os, "killpg"):
+            os.killpg(process.pid, signal.SIGKILL)
+        else:
+            process.kill()
     if wait:
         process.wait()
         process.stdin.close()

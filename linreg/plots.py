@@ -195,7 +195,7 @@ def _draw_line_fit(ax, text: dict[str, str], label: str, p: LineFit) -> None:
     if p.fit is not None:
         w, b = p.fit
         ax.plot(grid, w * grid + b, color="tab:red", lw=2,
-                label=f"{label}: y = {_num(w)} x + {_num(b)}")
+                label=f"{label}: y = {number_text(w)} x + {number_text(b)}")
     if p.true is not None:
         w, b = p.true
         ax.plot(grid, w * grid + b, color="tab:green", lw=1.5,
@@ -232,7 +232,8 @@ def _figure() -> Figure:
     return fig
 
 
-def _num(value: float) -> str:
+def number_text(value: float) -> str:
+    """3 decimals, or 3 significant digits for the huge numbers of a diverging run."""
     return f"{value:.3f}" if abs(value) < 1e5 else f"{value:.3g}"
 
 

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from linreg.plots import Line, _num, style
+from linreg.plots import Line, number_text, style
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -59,7 +59,7 @@ def _label_epochs(ax, route: list[Line], steps_per_epoch: int, centre: Line, hal
 
 
 def _wb(w: float, b: float) -> str:
-    return f"w = {_num(w)}, b = {_num(b)}"
+    return f"w = {number_text(w)}, b = {number_text(b)}"
 
 
 def draw_trajectory(path: Path, picture: PathPicture, lang: str = "en") -> Figure:
