@@ -114,7 +114,8 @@ def _task(cfg: DictConfig) -> dict | float | str:
                     "the base settings", ", ".join(swept))
     started = time.perf_counter()
     try:
-        result = run(cfg, run_dir, quiet=sweep.in_sweep())
+        # a sweep's job leaves its figures to be drawn while the next job runs
+        result = run(cfg, run_dir, quiet=sweep.in_sweep(), wait=not sweep.in_sweep())
     except Exception as exc:
         debug = os.environ.get("LINREG_DEBUG") == "1"
         if sweep.in_sweep() and not debug:
@@ -125,6 +126,8 @@ def _task(cfg: DictConfig) -> dict | float | str:
         # nothing was trained: leave no folder that looks like a result
         _discard(run_dir)
         _fail(exc)
+    if sweep.in_sweep():
+        sweep.finish_jobs(keep=1)  # the jobs before this one, whose figures were drawn meanwhile
     if train.stop_requested():  # the results are written; now stop, and a sweep with it
         raise Interrupted(train.stop_requested())
     log.info("w = %s, b = %s", _fmt(result["w"]), _fmt(result["b"]))

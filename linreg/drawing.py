@@ -85,6 +85,11 @@ if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget)
 
 
+def elsewhere() -> bool:
+    """Whether figures are drawn by a drawing process, not in this one."""
+    return _process is not None
+
+
 def draw(run_dir: Path, pictures: dict[str, Picture], lang: str) -> Callable[[], None]:
     """Start drawing `pictures` ({file name: picture}) into `run_dir`; returns `wait`, which
     returns once every file is written and raises what drawing raised."""

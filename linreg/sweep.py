@@ -77,6 +77,15 @@ def record_failure(run_dir: Path, exc: Exception, started: float) -> str:
     return f"job failed: {reason}"
 
 
+def finish_jobs(keep: int = 0) -> None:
+    """Finish the jobs that returned before their figures (all but the newest `keep`): their
+    metrics.json, or status "failed" if drawing their figures failed."""
+    from linreg.run import finish_runs
+
+    for run_dir, started, exc in finish_runs(keep):
+        record_failure(run_dir, exc, started)
+
+
 def objective(result: dict[str, Any], metric: Metric) -> float:
     """The number optuna optimises; a diverged run gets the worst value there is."""
     value = compare.Job(Path(), result).metric(metric.name)
@@ -116,7 +125,7 @@ def sweep_plan(config: DictConfig) -> dict[str, Any]:
                 sizes[override.key_or_group] = None
     sweeper = str(OmegaConf.select(config, "hydra.sweeper._target_", default=""))
     jobs = None
-    if sweeper.endswith("BasicSweeper") and None not in sizes.values():
+    if sweeper.endswith(("BasicSweeper", "ComposeOnceSweeper")) and None not in sizes.values():
         jobs = math.prod(sizes.values())
     elif "optuna" in sweeper:
         jobs = OmegaConf.select(config, "hydra.sweeper.n_trials")
@@ -149,6 +158,7 @@ class SweepSummary(Callback):
         SweepSummary.started.append(sweep_dir)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        finish_jobs()
         sweep_dir = Path(config.hydra.sweep.dir).resolve()
         metric = config.summary.rank_by
         metric = metric.name if isinstance(metric, Metric) else str(metric)

@@ -4,18 +4,22 @@ is gone the run draws its own figures."""
 from __future__ import annotations
 
 import dataclasses
+import json
 import logging
 
 import numpy as np
 import pytest
 from test_figures import is_picture
 
-from linreg import drawing, pictures, plots
+from linreg import drawing, pictures, plots, sweep
 from linreg.config import validate
 from linreg.dataset import load
 from linreg.loss import MSE
 from linreg.model import least_squares
+from linreg.run import finish_runs, run
 from linreg.train import History
+
+FIGURES = ("fit.png", "loss.png", "trajectory.png")
 
 
 @pytest.fixture
@@ -86,3 +90,39 @@ def test_its_warnings_are_said_here(process, figures, tmp_path, caplog):
     said = [r.getMessage() for r in caplog.records if r.name == "linreg.plots"]
     assert len(said) == (0 if plots.cjk_font() else 1)
     assert all("no font with Chinese characters" in message for message in said)
+
+
+# ------------------------------------------- a sweep's job: its figures drawn while the next runs
+
+def test_a_run_that_does_not_wait_is_finished_once_the_next_has_sent_its_figures(
+        process, compose_config, tmp_path):
+    cfg = compose_config(["train.epochs=2"])
+    first, second = tmp_path / "0", tmp_path / "1"
+    run(cfg, first, quiet=True, wait=False)
+    run(cfg, second, quiet=True, wait=False)
+    assert not (first / "metrics.json").exists()  # written by finish_runs, after the figures
+    assert finish_runs(keep=1) == []
+    assert (first / "metrics.json").exists() and not (second / "metrics.json").exists()
+    assert finish_runs() == []
+    for folder in (first, second):
+        assert all(is_picture(folder / name) for name in FIGURES)
+        written = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
+        assert written["metrics.json"] == max(written.values())  # last, as in every run
+
+
+def test_without_the_process_a_run_that_does_not_wait_is_finished_at_once(compose_config,
+                                                                          tmp_path):
+    assert not drawing.elsewhere()
+    run(compose_config(["train.epochs=2"]), tmp_path, quiet=True, wait=False)
+    assert (tmp_path / "metrics.json").exists()
+    assert finish_runs() == []
+
+
+def test_a_job_whose_figures_fail_after_it_returned_is_recorded_as_failed(
+        process, compose_config, tmp_path):
+    (tmp_path / "fit.png").mkdir()  # so fit.png cannot be written
+    run(compose_config(["train.epochs=2"]), tmp_path, quiet=True, wait=False)
+    sweep.finish_jobs()
+    recorded = json.loads((tmp_path / "metrics.json").read_text())
+    assert recorded["status"] == "failed"
+    assert "fit.png" in recorded["error"]

@@ -46,6 +46,9 @@ def test_non_editable_install_runs_from_another_directory(tmp_path, run_cli, run
     assert pip.returncode == 0, pip.stdout + pip.stderr
     assert (site / "linreg" / "conf" / "config.yaml").exists(), "the YAML did not ship"
     assert list((site / "linreg" / "conf" / "optimizer").glob("*.yaml"))
+    # linreg's sweeper, where Hydra looks for plugins
+    assert (site / "hydra_plugins" / "linreg_sweeper.py").exists(), "the sweeper did not ship"
+    assert not (site / "hydra_plugins" / "__init__.py").exists()  # a namespace shared by plugins
 
     elsewhere = tmp_path / "elsewhere"
     elsewhere.mkdir()
@@ -69,3 +72,9 @@ def test_non_editable_install_runs_from_another_directory(tmp_path, run_cli, run
     result = run_cli(elsewhere, "train.epochs=2", command=[str(script)], extra_env=env)
     assert result.returncode == 0, result.stderr
     assert metrics.read(run_folder(elsewhere))["steps"] == 14
+
+    sweep = run_cli(elsewhere, "-m", "seed=0,1", "train.epochs=2", command=[str(script)],
+                    extra_env=env)
+    assert sweep.returncode == 0, sweep.stderr
+    jobs = sorted(elsewhere.glob("outputs/sweeps/*/*/*/metrics.json"))
+    assert [path.parent.name for path in jobs] == ["0_seed=0", "1_seed=1"]

@@ -442,3 +442,55 @@ def test_sequential_jobs_in_one_process_load_the_data_once(compose_config, tmp_p
     assert results[0]["reference"] == results[1]["reference"]
     run.run(compose_config(["dataset.noise=5", "train.epochs=1"]), tmp_path / "other")
     assert len(calls) == 2  # another dataset config: loaded anew
+
+
+# ---------------------------------------------------------- linreg's sweeper: one compose a job
+
+def test_the_basic_sweep_composes_each_job_once_and_runs_each_with_its_own_config(
+        tmp_path, monkeypatch):
+    import hydra
+    from hydra._internal.config_loader_impl import ConfigLoaderImpl
+
+    composed = []
+    compose = ConfigLoaderImpl.load_configuration
+
+    def counted(self, *args, **kwargs):
+        composed.append(kwargs.get("overrides"))
+        return compose(self, *args, **kwargs)
+
+    monkeypatch.setattr(ConfigLoaderImpl, "load_configuration", counted)
+    seen = []
+
+    def task(cfg):
+        from hydra.core.hydra_config import HydraConfig
+
+        seen.append((cfg.seed, HydraConfig.get().job.num))
+
+    monkeypatch.setattr(sys, "argv", ["linreg", "-m", "seed=3,4,5", f"hydra.sweep.dir={tmp_path}",
+                                      "~hydra.callbacks.sweep_summary"])
+    hydra.main(version_base="1.3", config_path="pkg://linreg.conf", config_name="config")(task)()
+    assert seen == [(3, 0), (4, 1), (5, 2)]
+    # Hydra composes the sweep's own config twice (to find the mode, then to sweep), then each
+    # job's: once here, where the basic sweeper alone would compose each job twice
+    assert len(composed) == 2 + 3
+    assert [overrides[-1] for overrides in composed[2:]] == ["seed=3", "seed=4", "seed=5"]
+
+
+def test_composed_once_a_config_is_given_out_twice_then_composed_again():
+    from hydra_plugins.linreg_sweeper import _ComposeOnce
+
+    class Loader:
+        calls = 0
+
+        def load_sweep_config(self, master_config, sweep_overrides):
+            Loader.calls += 1
+            return OmegaConf.create({"overrides": sweep_overrides, "call": Loader.calls})
+
+    loader = _ComposeOnce(Loader())
+    checked = loader.load_sweep_config(OmegaConf.create(), ["seed=1"])  # the sweeper's check
+    launched = loader.load_sweep_config(OmegaConf.create(), ["seed=1"])  # the launcher
+    assert launched is checked and Loader.calls == 1
+    again = loader.load_sweep_config(OmegaConf.create(), ["seed=1"])  # a job with the same values
+    assert again.call == 2
+    other = loader.load_sweep_config(OmegaConf.create(), ["seed=2"])
+    assert other.overrides == ["seed=2"] and Loader.calls == 3
