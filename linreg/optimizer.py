@@ -57,8 +57,10 @@ class ManualSGD:
         self.momentum_buffers: list[torch.Tensor | None] = [None] * len(self.params)
         self.param_groups = [{"lr": lr}]  # read by the recorder, as for torch's optimizers
 
-    @torch.no_grad()
     def step(self) -> None:
+        if torch.is_grad_enabled():  # called as torch.optim's is, outside a no_grad block
+            with torch.no_grad():
+                return self.step()
         for i, p in enumerate(self.params):
             g = p.grad
             if self.grad_divisor != 1:

@@ -89,6 +89,7 @@ def batches_per_epoch(n_rows: int, cfg: TrainConfig) -> int:
     return n_rows // cfg.batch_size if cfg.drop_last else -(-n_rows // cfg.batch_size)
 
 
+@torch.no_grad()  # gradients are analytic: no autograd graph, and one no_grad block, not a step's
 def train(data: Data, w: torch.Tensor, b: torch.Tensor, loss, optimizer, cfg: TrainConfig,
           seed: int, on_epoch: Callable[[int, History], None] | None = None, *,
           val: Data | None = None, trace_steps: bool = False) -> History:
@@ -122,14 +123,14 @@ def train(data: Data, w: torch.Tensor, b: torch.Tensor, loss, optimizer, cfg: Tr
             raise Interrupted(_Stop.signum)
         for epoch in range(cfg.epochs):
             order = torch.randperm(n_rows, generator=generator) if cfg.shuffle else None
-            loss_sum = torch.zeros((), dtype=X.dtype)
+            loss_sum = torch.zeros(1, 1, dtype=X.dtype)
             for first in range(0, n_batches, chunk_batches):
                 X_chunk, y_chunk = _rows(X, y, order, first * size,
                                          min((first + chunk_batches) * size, n_rows), buffers)
                 for i in range(min(chunk_batches, n_batches - first)):
                     xb = X_chunk[i * size:(i + 1) * size]
                     r = torch.addmm(b, xb, w).sub_(y_chunk[i * size:(i + 1) * size])
-                    loss_sum.add_(loss.total(r))
+                    loss.add_total(loss_sum, r)
                     dr = loss.grad(r)
                     torch.mm(xb.T, dr, out=w.grad)
                     torch.sum(dr, dim=0, out=b.grad)

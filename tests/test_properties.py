@@ -22,9 +22,9 @@ class RecordingLoss:
     def __call__(self, r: torch.Tensor) -> torch.Tensor:
         return (r * r).mean()
 
-    def total(self, r: torch.Tensor) -> torch.Tensor:  # what the loop takes of every batch
+    def add_total(self, into: torch.Tensor, r: torch.Tensor) -> None:  # every batch's
         self.batches.append([round(v) for v in r[:, 0].tolist()])
-        return (r * r).sum()
+        into.add_((r * r).sum())
 
     def grad(self, r: torch.Tensor) -> torch.Tensor:
         return torch.zeros_like(r)
