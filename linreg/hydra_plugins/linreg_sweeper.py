@@ -28,12 +28,13 @@ class ComposeOnceSweeper(BasicSweeper):
         super().setup(hydra_context=hydra_context, task_function=task_function, config=config)
         if isinstance(self.launcher, BasicLauncher):  # it runs the jobs here, in this process
             self.hydra_context = self.launcher.hydra_context = HydraContext(
-                config_loader=_ComposeOnce(hydra_context.config_loader),
+                config_loader=_ComposeOnce(hydra_context.config_loader),  # type: ignore[arg-type]
                 callbacks=hydra_context.callbacks)
 
 
-class _ComposeOnce(ConfigLoader):
-    """A config loader that keeps the job configs it composes, and gives each out once more."""
+class _ComposeOnce:
+    """Hydra's config loader, except that it keeps the job configs it composes and gives each
+    out once more."""
 
     def __init__(self, loader: ConfigLoader) -> None:
         self.loader = loader
@@ -49,20 +50,5 @@ class _ComposeOnce(ConfigLoader):
             self.kept[key] = config
         return config
 
-    def load_configuration(self, *args: Any, **kwargs: Any) -> DictConfig:
-        return self.loader.load_configuration(*args, **kwargs)
-
-    def get_search_path(self) -> Any:
-        return self.loader.get_search_path()
-
-    def get_sources(self) -> Any:
-        return self.loader.get_sources()
-
-    def list_groups(self, parent_name: str) -> list[str]:
-        return self.loader.list_groups(parent_name)
-
-    def get_group_options(self, *args: Any, **kwargs: Any) -> list[str]:
-        return self.loader.get_group_options(*args, **kwargs)
-
-    def compute_defaults_list(self, *args: Any, **kwargs: Any) -> Any:
-        return self.loader.compute_defaults_list(*args, **kwargs)
+    def __getattr__(self, name: str) -> Any:  # everything else, as the loader does it
+        return getattr(self.loader, name)
