@@ -446,7 +446,7 @@ def test_sequential_jobs_in_one_process_load_the_data_once(compose_config, tmp_p
 
 # ---------------------------------------------------------- linreg's sweeper: one compose a job
 
-def test_the_basic_sweep_composes_each_job_once_and_runs_each_with_its_own_config(
+def test_linregs_sweeper_composes_each_job_once_and_runs_each_with_its_own_config(
         tmp_path, monkeypatch):
     import hydra
     from hydra._internal.config_loader_impl import ConfigLoaderImpl
@@ -466,18 +466,18 @@ def test_the_basic_sweep_composes_each_job_once_and_runs_each_with_its_own_confi
 
         seen.append((cfg.seed, HydraConfig.get().job.num))
 
-    monkeypatch.setattr(sys, "argv", ["linreg", "-m", "seed=3,4,5", f"hydra.sweep.dir={tmp_path}",
+    monkeypatch.setattr(sys, "argv", ["linreg", "-m", "seed=3,4,3", f"hydra.sweep.dir={tmp_path}",
                                       "~hydra.callbacks.sweep_summary"])
     hydra.main(version_base="1.3", config_path="pkg://linreg.conf", config_name="config")(task)()
-    assert seen == [(3, 0), (4, 1), (5, 2)]
+    assert seen == [(3, 0), (4, 1), (3, 2)]  # a value given twice is two jobs, as in Hydra's
     # Hydra composes the sweep's own config twice (to find the mode, then to sweep), then each
     # job's: once here, where the basic sweeper alone would compose each job twice
     assert len(composed) == 2 + 3
-    assert [overrides[-1] for overrides in composed[2:]] == ["seed=3", "seed=4", "seed=5"]
+    assert [overrides[-1] for overrides in composed[2:]] == ["seed=3", "seed=4", "seed=3"]
 
 
-def test_composed_once_a_config_is_given_out_twice_then_composed_again():
-    from hydra_plugins.linreg_sweeper import _ComposeOnce
+def test_a_config_composed_by_the_check_is_given_out_once_then_composed_again():
+    from hydra_plugins.linreg_sweeper import _Composed
 
     class Loader:
         calls = 0
@@ -486,11 +486,12 @@ def test_composed_once_a_config_is_given_out_twice_then_composed_again():
             Loader.calls += 1
             return OmegaConf.create({"overrides": sweep_overrides, "call": Loader.calls})
 
-    loader = _ComposeOnce(Loader())
-    checked = loader.load_sweep_config(OmegaConf.create(), ["seed=1"])  # the sweeper's check
-    launched = loader.load_sweep_config(OmegaConf.create(), ["seed=1"])  # the launcher
-    assert launched is checked and Loader.calls == 1
-    again = loader.load_sweep_config(OmegaConf.create(), ["seed=1"])  # a job with the same values
-    assert again.call == 2
-    other = loader.load_sweep_config(OmegaConf.create(), ["seed=2"])
-    assert other.overrides == ["seed=2"] and Loader.calls == 3
+    loader = _Composed(Loader())
+    for overrides in (["seed=1"], ["seed=1"], ["seed=2"]):  # the sweeper's check of a batch
+        loader.keep(OmegaConf.create(), overrides)
+    assert Loader.calls == 3
+    # the launcher, job by job: a repeated job gets a config of its own
+    configs = [loader.load_sweep_config(OmegaConf.create(), o)
+               for o in (["seed=1"], ["seed=1"], ["seed=2"])]
+    assert [c.call for c in configs] == [1, 2, 3] and Loader.calls == 3
+    assert loader.load_sweep_config(OmegaConf.create(), ["seed=1"]).call == 4  # none kept

@@ -2,7 +2,7 @@
 
 Before it launches a batch of jobs, the basic sweeper composes every job's config, so that a
 bad override stops the sweep before any job runs; the launcher then composes each one again.
-Composing linreg's config takes about 0.15 s, as long as training the default run, so this
+Composing linreg's config takes about 0.13 s, longer than training the default run, so this
 sweeper keeps the configs its check composed and the basic launcher takes them from it.
 Other launchers (joblib, submitit) compose in their own processes, as they always do.
 
@@ -11,6 +11,8 @@ Installed as `hydra_plugins.linreg_sweeper` (pyproject.toml), where Hydra looks 
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
 from typing import Any
 
 from hydra._internal.core_plugins.basic_launcher import BasicLauncher
@@ -26,29 +28,43 @@ class ComposeOnceSweeper(BasicSweeper):
     def setup(self, *, hydra_context: HydraContext, task_function: TaskFunction,
               config: DictConfig) -> None:
         super().setup(hydra_context=hydra_context, task_function=task_function, config=config)
+        self.composed: _Composed | None = None
         if isinstance(self.launcher, BasicLauncher):  # it runs the jobs here, in this process
-            self.hydra_context = self.launcher.hydra_context = HydraContext(
-                config_loader=_ComposeOnce(hydra_context.config_loader),  # type: ignore[arg-type]
-                callbacks=hydra_context.callbacks)
+            self.composed = _Composed(hydra_context.config_loader)
+            self.launcher.hydra_context = HydraContext(config_loader=self.composed,  # type: ignore[arg-type]
+                                                       callbacks=hydra_context.callbacks)
+
+    def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
+        if self.composed is None:
+            return super().validate_batch_is_legal(batch)
+        for overrides in batch:  # as Hydra's check does, keeping what it composes
+            self.composed.keep(self.config, list(overrides))
 
 
-class _ComposeOnce:
-    """Hydra's config loader, except that it keeps the job configs it composes and gives each
-    out once more."""
+class _Composed:
+    """Hydra's config loader, except that a job's config composed by the sweeper's check is
+    given to the launcher instead of being composed again."""
 
     def __init__(self, loader: ConfigLoader) -> None:
         self.loader = loader
-        self.kept: dict[tuple[str, ...], DictConfig] = {}
+        self.kept: dict[tuple[str, ...], list[DictConfig]] = defaultdict(list)
+        self.count = 0
+
+    def keep(self, master_config: DictConfig, sweep_overrides: list[str]) -> None:
+        config = self.loader.load_sweep_config(master_config, sweep_overrides)
+        if self.count < KEPT_AT_MOST:  # beyond, the launcher composes it again
+            self.kept[tuple(sweep_overrides)].append(config)
+            self.count += 1
 
     def load_sweep_config(self, master_config: DictConfig,
                           sweep_overrides: list[str]) -> DictConfig:
-        key = tuple(sweep_overrides)
-        if key in self.kept:  # the launcher, after the sweeper's check
-            return self.kept.pop(key)
-        config = self.loader.load_sweep_config(master_config, sweep_overrides)
-        if len(self.kept) < KEPT_AT_MOST:
-            self.kept[key] = config
-        return config
+        kept = self.kept.get(tuple(sweep_overrides))
+        if kept:  # each config once: the launcher's job changes it (hydra.job.id, ...)
+            self.count -= 1
+            return kept.pop(0)
+        return self.loader.load_sweep_config(master_config, sweep_overrides)
 
     def __getattr__(self, name: str) -> Any:  # everything else, as the loader does it
+        if name.startswith("__"):  # copy and pickle look for these before __init__ has run
+            raise AttributeError(name)
         return getattr(self.loader, name)
