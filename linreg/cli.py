@@ -126,8 +126,6 @@ def _task(cfg: DictConfig) -> dict | float | str:
         # nothing was trained: leave no folder that looks like a result
         _discard(run_dir)
         _fail(exc)
-    if sweep.in_sweep():
-        sweep.finish_jobs(keep=1)  # the jobs before this one, whose figures were drawn meanwhile
     if train.stop_requested():  # the results are written; now stop, and a sweep with it
         raise Interrupted(train.stop_requested())
     log.info("w = %s, b = %s", _fmt(result["w"]), _fmt(result["b"]))

@@ -151,7 +151,7 @@ def summarise(jobs: list[Job], out_dir: Path, metric: str, keys: list[str] = ())
     from linreg import drawing  # by the drawing process of a sweep, which has matplotlib
     from linreg.summary_figure import SummaryPicture
 
-    drawing.draw(out_dir, {PNG_FILE: SummaryPicture(jobs, keys, metric)}, "en")()
+    drawing.draw(out_dir, {PNG_FILE: SummaryPicture(jobs, keys, metric)}, "en")
     return ranking_text(ranked, keys, metric)
 
 

@@ -1,11 +1,13 @@
 """The figures (a run's, and a sweep's summary.png), drawn by a second process started at
-launch, or else by this one.
+launch, or else by this one; then the run's metrics.json, last.
 
 Importing matplotlib and drawing three figures takes about as long as importing torch. So
 `linreg` starts a drawing process first thing (cli.main): it imports matplotlib and draws a
 throwaway figure of each kind while the run imports torch and trains. The run then sends it
-its pictures (plain numbers, linreg/pictures.py), writes its TensorBoard events while they
-are drawn, and waits for them before writing metrics.json. Without that process (a test
+its pictures (plain numbers, linreg/pictures.py) and its metrics; the process draws the
+figures, then writes metrics.json, so a complete metrics.json still means a complete run. A
+single run waits for that. A sweep's job does not: the process draws it while the next job
+runs, and that job reads the reply before sending its own. Without that process (a test
 calling run(), a sweep job in a joblib or submitit worker, a process that died) the figures
 are drawn here, by the same functions.
 """
@@ -13,6 +15,7 @@ are drawn here, by the same functions.
 from __future__ import annotations
 
 import atexit
+import collections
 import contextlib
 import io
 import logging
@@ -22,12 +25,11 @@ import signal
 import subprocess
 import sys
 import traceback
-from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
 
-from linreg import plots, summary_figure, trajectory
+from linreg import metrics, plots, summary_figure, trajectory
 
 Picture = (plots.LineFit | plots.PredictedFit | plots.LossCurves | trajectory.PathPicture
            | summary_figure.SummaryPicture)
@@ -35,6 +37,8 @@ Picture = (plots.LineFit | plots.PredictedFit | plots.LossCurves | trajectory.Pa
 log = logging.getLogger(__name__)
 
 _process: subprocess.Popen | None = None
+_pending: collections.deque[tuple] = collections.deque()  # requests sent, reply not yet read
+STOP_TIMEOUT_S = 60  # at exit, for it to finish what it was sent
 
 
 def start() -> None:
@@ -58,13 +62,19 @@ def start() -> None:
 
 
 def stop(wait: bool = True) -> None:
-    """End the drawing process and its forked copy; `wait` False in a signal handler, which
-    must not wait on what the interrupted code may be waiting on."""
+    """End the drawing process and its forked copy. `wait`: once it has drawn what it was
+    sent (and written those metrics.json); False in a signal handler, which must not wait on
+    what the interrupted code may be waiting on."""
     global _process
     process, _process = _process, None
+    _pending.clear()
     if process is None:
         return
-    # idle (every reply read) or not needed any more; its group holds its forked copy
+    if wait:
+        with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            process.stdin.close()  # it ends when it reads the end of its input
+            process.wait(timeout=STOP_TIMEOUT_S)
+    # its group holds its forked copy
     with contextlib.suppress(ProcessLookupError):
         if hasattr(os, "killpg"):
             os.killpg(process.pid, signal.SIGKILL)
@@ -72,57 +82,79 @@ def stop(wait: bool = True) -> None:
             process.kill()
     if wait:
         process.wait()
-        process.stdin.close()
         process.stdout.close()
 
 
 def _forget() -> None:
     global _process
     _process = None  # a forked child (a multiprocessing worker) draws its own figures
+    _pending.clear()
 
 
 if hasattr(os, "register_at_fork"):
     os.register_at_fork(after_in_child=_forget)
 
 
-def elsewhere() -> bool:
-    """Whether figures are drawn by a drawing process, not in this one."""
-    return _process is not None
+def draw(run_dir: Path, pictures: dict[str, Picture], lang: str,
+         then_write: dict | None = None, wait: bool = True) -> None:
+    """Draw `pictures` ({file name: picture}) into `run_dir`, then write `then_write` (a run's
+    metrics) as its metrics.json.
 
-
-def draw(run_dir: Path, pictures: dict[str, Picture], lang: str) -> Callable[[], None]:
-    """Start drawing `pictures` ({file name: picture}) into `run_dir`; returns `wait`, which
-    returns once every file is written and raises what drawing raised."""
+    `wait`: return once done, raising what drawing raised (metrics.json is then not written).
+    Otherwise, with a drawing process, return at once: if drawing fails, the process writes
+    the failure as the run's metrics.json (status "failed"), and `finish` says so."""
+    finish()  # the reply to the request before: one at a time in the pipe, read in order
+    request = (str(run_dir), pictures, lang, then_write, not wait)
     process = _process
     if process is not None:
-        request = pickle.dumps((str(run_dir), pictures, lang))  # whole, before any byte is sent
+        sent = pickle.dumps(request)  # whole, before any byte is sent
         try:
-            process.stdin.write(request)
+            process.stdin.write(sent)
             process.stdin.flush()
         except OSError:  # it has died: draw here
-            stop()
+            stop(wait=False)
         else:
-            return lambda: _reply(process, run_dir, pictures, lang)
-    draw_all(run_dir, pictures, lang)
-    return lambda: None
+            _pending.append(request)
+            if wait:
+                finish()
+            return
+    _draw_and_write(*request)
 
 
-def _reply(process: subprocess.Popen, run_dir: Path, pictures: dict[str, Picture],
-           lang: str) -> None:
-    try:
-        ok, said = pickle.load(process.stdout)
-    except (EOFError, OSError, pickle.UnpicklingError):  # it died while drawing: draw here
-        stop()
-        draw_all(run_dir, pictures, lang)
-        return
-    except BaseException:  # a reply left unread would answer the next run's request
-        stop()
-        raise
-    if not ok:
-        error, remote = said
-        raise error from RemoteError(remote)
-    for name, level, message in said:  # its log records (a missing CJK font), said here
-        logging.getLogger(name).log(level, message)
+def finish() -> None:
+    """Read the replies to the requests sent: a waiting run's failure is raised, another's
+    said (its metrics.json already records it)."""
+    while _pending:
+        request = _pending.popleft()
+        run_dir, *_, recorded = request
+        try:
+            ok, said = pickle.load(_process.stdout)
+        except (EOFError, OSError, pickle.UnpicklingError):  # it died while drawing: draw here
+            left = [request, *_pending]
+            stop(wait=False)
+            for request in left:
+                try:
+                    _draw_and_write(*request)
+                except Exception as exc:
+                    if not request[-1]:
+                        raise
+                    _say_failed(request[0], exc)
+            return
+        except BaseException:  # a reply left unread would answer the next request
+            stop(wait=False)
+            raise
+        if ok:
+            for name, level, message in said:  # its log records (a missing CJK font)
+                logging.getLogger(name).log(level, message)
+        elif not recorded:  # the run waits for it
+            error, remote = said
+            raise error from RemoteError(remote)
+        else:
+            _say_failed(run_dir, said[0])
+
+
+def _say_failed(run_dir: str, error: BaseException) -> None:
+    log.error("job failed: %s (%s)", metrics.failure(error, 0.0)["error"], run_dir)
 
 
 class RemoteError(Exception):
@@ -133,6 +165,21 @@ def draw_all(run_dir: Path, pictures: dict[str, Picture], lang: str) -> None:
     """Draw every picture into run_dir, here."""
     for name, picture in pictures.items():
         _draw(Path(run_dir) / name, picture, lang)
+
+
+def _draw_and_write(run_dir: str, pictures: dict[str, Picture], lang: str,
+                    then_write: dict | None, record_failure: bool, in_two: bool = False) -> None:
+    """A request, done here: the figures, then metrics.json; a failure is raised, after being
+    written as the run's metrics.json if `record_failure`."""
+    try:
+        (_draw_in_two if in_two else draw_all)(Path(run_dir), pictures, lang)
+        if then_write is not None:
+            metrics.write(Path(run_dir), then_write)
+    except Exception as exc:
+        if record_failure and then_write is not None:
+            with contextlib.suppress(Exception):  # the folder itself may be what failed
+                metrics.write(Path(run_dir), metrics.failure(exc, then_write["wall_s"]))
+        raise
 
 
 def _draw(target: Path | io.BytesIO, picture: Picture, lang: str) -> None:
@@ -223,12 +270,12 @@ def _serve() -> None:
     _warm_up()
     while True:
         try:
-            run_dir, pictures, lang = pickle.load(sys.stdin.buffer)
+            request = pickle.load(sys.stdin.buffer)
         except EOFError:  # the run has ended
             return
         said.clear()
         try:
-            _draw_in_two(Path(run_dir), pictures, lang)
+            _draw_and_write(*request, in_two=True)
             reply = (True, list(said))
         except Exception as exc:
             reply = (False, _failure(exc))

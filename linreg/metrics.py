@@ -27,7 +27,7 @@ A run stopped by Ctrl-C or SIGTERM has status "interrupted", "interrupted_by": "
 ended, it has epochs_run 0, the initial w and b, and null losses and r2.
 
 In a sweep, a job that raised writes {"status": "failed", "error": "<one-line reason>",
-"wall_s": float} instead (linreg/sweep.py), so the sweep's summary can list it.
+"wall_s": float} instead (`failure`), so the sweep's summary can list it.
 """
 
 from __future__ import annotations
@@ -38,12 +38,13 @@ import math
 import os
 import tempfile
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from linreg.dataset import Data
-from linreg.model import LeastSquares, r2
-from linreg.preprocess import Standardizer
-from linreg.train import History
+if TYPE_CHECKING:  # at run time this module imports no torch: the drawing process writes too
+    from linreg.dataset import Data
+    from linreg.model import LeastSquares
+    from linreg.preprocess import Standardizer
+    from linreg.train import History
 
 FILE = "metrics.json"
 
@@ -61,6 +62,8 @@ def build(history: History, data: Data, reference: LeastSquares, wall_s: float, 
     `data` are the training rows, `val` the validation rows, both as training saw them.
     """
     import torch
+
+    from linreg.model import r2
 
     trained = history.epochs_run > 0  # not so only when interrupted in the first epoch
     w, b = (history.w[-1], history.b[-1]) if trained else (history.w_start, history.b_start)
@@ -128,6 +131,17 @@ def _param_error(data: Data, w, b, w_ols, b_ols) -> dict[str, float | None] | No
 
     return {"w": dist(w), "b": None if b is None else abs(b - data.b_true),
             "w_ols": dist(w_ols), "b_ols": abs(b_ols - data.b_true)}
+
+
+def failure(exc: BaseException, wall_s: float) -> dict[str, Any]:
+    """The record of a sweep's job that raised: its one-line reason, with the error's type
+    when it is a bug rather than bad input."""
+    from linreg.errors import LinregError, one_line
+
+    reason = one_line(exc)
+    if not isinstance(exc, LinregError):
+        reason = f"{type(exc).__name__}: {reason}"
+    return {"status": "failed", "error": reason, "wall_s": wall_s}
 
 
 def write(run_dir: Path, metrics: dict[str, Any]) -> Path:

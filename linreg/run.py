@@ -34,9 +34,8 @@ def run(cfg: DictConfig, run_dir: Path, quiet: bool = False,
     """Train the configured model and write metrics.json, events and figures into `run_dir`;
     `quiet` keeps the per-epoch lines out of the console (they still go to train.log).
 
-    `wait=False` (a sweep's job): when a drawing process draws the figures, return without
-    waiting for them; `finish_runs` then waits and writes metrics.json, once the next job has
-    sent its own figures, so that process draws one job's while this one runs the next."""
+    `wait=False` (a sweep's job): with a drawing process, return before the figures are
+    drawn; that process writes metrics.json after them (linreg/drawing.py)."""
     start = time.perf_counter()
     settings = validate(cfg)
     # the validation split and standardization fail (bad data, too few rows) before any output
@@ -67,46 +66,16 @@ def run(cfg: DictConfig, run_dir: Path, quiet: bool = False,
     run_dir.mkdir(parents=True, exist_ok=True)
     figures = pictures.of_run(settings, prepared, history, reference, loss_fn, ridge_fit,
                               steps_per_epoch=steps // settings.train.epochs)
-    figures_drawn = drawing.draw(run_dir, figures, settings.plot.lang)  # meanwhile, the events
-    try:
-        events.write(run_dir, history, hparams=flat_hparams(settings), final=_final(history))
-    except BaseException:
-        figures_drawn()  # a drawing process is then ready for the next run
-        raise
+    events.write(run_dir, history, hparams=flat_hparams(settings), final=_final(history))
     if val is not None and history.val_loss:
         log.info("validation loss %.4f on %d held-out rows", history.val_loss[-1],
                  val.X.shape[0])
     result = metrics.build(history, data, reference, wall_s=time.perf_counter() - start,
                            val=val, ridge=ridge_fit, weight_decay=decay, scaler=prepared.scaler,
                            se_ols=standard_errors(data.X, data.y, reference))
-
-    def finish() -> None:
-        figures_drawn()
-        metrics.write(run_dir, result)  # last, so a complete metrics.json means a complete run
-
-    if wait or not drawing.elsewhere():
-        finish()
-    else:
-        _unfinished.append((run_dir, start, finish))
+    # metrics.json last, after the figures: a complete metrics.json means a complete run
+    drawing.draw(run_dir, figures, settings.plot.lang, then_write=result, wait=wait)
     return result
-
-
-# Runs that returned before their figures were drawn (run(..., wait=False)), oldest first.
-_unfinished: list[tuple[Path, float, Callable[[], None]]] = []
-
-
-def finish_runs(keep: int = 0) -> list[tuple[Path, float, Exception]]:
-    """Finish the runs that returned before their figures, oldest first, all but the newest
-    `keep`: wait for the figures, then write metrics.json. Returns the runs whose figures
-    failed (they have no metrics.json): their folder, start time and error."""
-    failed = []
-    while len(_unfinished) > keep:
-        run_dir, start, finish = _unfinished.pop(0)
-        try:
-            finish()
-        except Exception as exc:
-            failed.append((run_dir, start, exc))
-    return failed
 
 
 # The previous run's data and least-squares fit in this process: the basic launcher runs every

@@ -32,7 +32,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from linreg import compare
 from linreg.compare import Metric
-from linreg.errors import LinregError, one_line
+from linreg.errors import LinregError
 
 log = logging.getLogger(__name__)
 
@@ -67,23 +67,12 @@ def record_failure(run_dir: Path, exc: Exception, started: float) -> str:
     trial as failed and logs the reason."""
     from linreg import metrics
 
-    reason = one_line(exc)
     if not isinstance(exc, LinregError):  # a bug, not bad input: keep the traceback in train.log
-        reason = f"{type(exc).__name__}: {reason}"
         log.debug("the job raised", exc_info=exc)
-    log.error("job failed: %s", reason)
-    metrics.write(run_dir, {"status": "failed", "error": reason,
-                            "wall_s": time.perf_counter() - started})
-    return f"job failed: {reason}"
-
-
-def finish_jobs(keep: int = 0) -> None:
-    """Finish the jobs that returned before their figures (all but the newest `keep`): their
-    metrics.json, or status "failed" if drawing their figures failed."""
-    from linreg.run import finish_runs
-
-    for run_dir, started, exc in finish_runs(keep):
-        record_failure(run_dir, exc, started)
+    record = metrics.failure(exc, time.perf_counter() - started)
+    log.error("job failed: %s", record["error"])
+    metrics.write(run_dir, record)
+    return f"job failed: {record['error']}"
 
 
 def objective(result: dict[str, Any], metric: Metric) -> float:
@@ -158,7 +147,9 @@ class SweepSummary(Callback):
         SweepSummary.started.append(sweep_dir)
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
-        finish_jobs()
+        from linreg import drawing
+
+        drawing.finish()  # the last jobs' figures, and so their metrics.json
         sweep_dir = Path(config.hydra.sweep.dir).resolve()
         metric = config.summary.rank_by
         metric = metric.name if isinstance(metric, Metric) else str(metric)

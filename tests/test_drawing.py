@@ -11,12 +11,12 @@ import numpy as np
 import pytest
 from test_figures import is_picture
 
-from linreg import drawing, pictures, plots, sweep
+from linreg import drawing, pictures, plots
 from linreg.config import validate
 from linreg.dataset import load
 from linreg.loss import MSE
 from linreg.model import least_squares
-from linreg.run import finish_runs, run
+from linreg.run import run
 from linreg.train import History
 
 FIGURES = ("fit.png", "loss.png", "trajectory.png")
@@ -48,25 +48,23 @@ def test_the_process_draws_every_figure(process, figures, tmp_path, monkeypatch)
 
     monkeypatch.setattr(plots, "draw_fit", here)
     monkeypatch.setattr(plots, "draw_loss", here)
-    wait = drawing.draw(tmp_path, figures, "en")
-    wait()
+    drawing.draw(tmp_path, figures, "en")
     assert all(is_picture(tmp_path / name) for name in figures)
     assert process.poll() is None  # and it waits for the next run's figures
 
 
 def test_a_failure_in_the_process_is_raised_here(process, figures, tmp_path):
-    wait = drawing.draw(tmp_path / "missing" / "folder", figures, "en")
     with pytest.raises(FileNotFoundError, match="fit.png") as raised:  # cli: a one-line error
-        wait()
+        drawing.draw(tmp_path / "missing" / "folder", figures, "en")
     assert isinstance(raised.value.__cause__, drawing.RemoteError)
     assert "savefig" in str(raised.value.__cause__)  # its traceback, for LINREG_DEBUG=1
     # the trajectory is drawn by a forked copy of the process: its failure comes back too
     broken = dict(figures, **{"trajectory.png": dataclasses.replace(
         figures["trajectory.png"], loss=np.zeros((2, 2)))})
     with pytest.raises(TypeError, match="[Ss]hape") as raised:
-        drawing.draw(tmp_path, broken, "en")()
+        drawing.draw(tmp_path, broken, "en")
     assert "contour" in str(raised.value.__cause__)
-    drawing.draw(tmp_path, figures, "en")()  # the process goes on with the next run
+    drawing.draw(tmp_path, figures, "en")  # the process goes on with the next run
     assert all(is_picture(tmp_path / name) for name in figures)
 
 
@@ -75,18 +73,18 @@ def test_without_the_process_the_run_draws_its_own(process, figures, tmp_path, w
     if when == "before sending":
         process.kill()
         process.wait()
-    wait = drawing.draw(tmp_path, figures, "en")
+    drawing.draw(tmp_path, figures, "en", wait=when == "before sending")
     if when == "while drawing":
         process.kill()
-    wait()
+        drawing.finish()
     assert all(is_picture(tmp_path / name) for name in figures)
     assert drawing._process is None
 
 
 def test_its_warnings_are_said_here(process, figures, tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
-        drawing.draw(tmp_path, figures, "zh")()
-        drawing.draw(tmp_path, figures, "zh")()  # said once, as in a single process
+        drawing.draw(tmp_path, figures, "zh")
+        drawing.draw(tmp_path, figures, "zh")  # said once, as in a single process
     said = [r.getMessage() for r in caplog.records if r.name == "linreg.plots"]
     assert len(said) == (0 if plots.cjk_font() else 1)
     assert all("no font with Chinese characters" in message for message in said)
@@ -94,35 +92,46 @@ def test_its_warnings_are_said_here(process, figures, tmp_path, caplog):
 
 # ------------------------------------------- a sweep's job: its figures drawn while the next runs
 
-def test_a_run_that_does_not_wait_is_finished_once_the_next_has_sent_its_figures(
+def test_a_run_that_does_not_wait_gets_its_metrics_json_after_its_figures(
         process, compose_config, tmp_path):
     cfg = compose_config(["train.epochs=2"])
     first, second = tmp_path / "0", tmp_path / "1"
     run(cfg, first, quiet=True, wait=False)
-    run(cfg, second, quiet=True, wait=False)
-    assert not (first / "metrics.json").exists()  # written by finish_runs, after the figures
-    assert finish_runs(keep=1) == []
-    assert (first / "metrics.json").exists() and not (second / "metrics.json").exists()
-    assert finish_runs() == []
+    assert len(drawing._pending) == 1  # returned with its figures still to be drawn
+    run(cfg, second, quiet=True, wait=False)  # it read the first's reply before sending
+    assert (first / "metrics.json").exists() and len(drawing._pending) == 1
+    drawing.finish()
+    assert not drawing._pending
     for folder in (first, second):
         assert all(is_picture(folder / name) for name in FIGURES)
         written = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
         assert written["metrics.json"] == max(written.values())  # last, as in every run
 
 
-def test_without_the_process_a_run_that_does_not_wait_is_finished_at_once(compose_config,
-                                                                          tmp_path):
-    assert not drawing.elsewhere()
+def test_without_the_process_a_run_that_does_not_wait_is_done_at_once(compose_config,
+                                                                      tmp_path):
+    assert drawing._process is None
     run(compose_config(["train.epochs=2"]), tmp_path, quiet=True, wait=False)
-    assert (tmp_path / "metrics.json").exists()
-    assert finish_runs() == []
+    assert (tmp_path / "metrics.json").exists() and not drawing._pending
 
 
 def test_a_job_whose_figures_fail_after_it_returned_is_recorded_as_failed(
-        process, compose_config, tmp_path):
+        process, compose_config, tmp_path, caplog):
     (tmp_path / "fit.png").mkdir()  # so fit.png cannot be written
-    run(compose_config(["train.epochs=2"]), tmp_path, quiet=True, wait=False)
-    sweep.finish_jobs()
+    run(compose_config(["train.epochs=2"]), tmp_path, quiet=True, wait=False)  # no error here
+    with caplog.at_level(logging.ERROR):
+        drawing.finish()
     recorded = json.loads((tmp_path / "metrics.json").read_text())
     assert recorded["status"] == "failed"
     assert "fit.png" in recorded["error"]
+    assert any("job failed" in r.getMessage() and str(tmp_path) in r.getMessage()
+               for r in caplog.records)
+
+
+def test_what_was_sent_is_still_drawn_and_recorded_when_the_run_exits(
+        process, compose_config, tmp_path):
+    run(compose_config(["train.epochs=2"]), tmp_path, quiet=True, wait=False)
+    drawing.stop()  # as at exit: the process finishes what it was sent, then ends
+    assert all(is_picture(tmp_path / name) for name in FIGURES)
+    assert json.loads((tmp_path / "metrics.json").read_text())["status"] == "ok"
+    assert process.poll() is not None
