@@ -67,10 +67,11 @@ def stop(wait: bool = True) -> None:
     what the interrupted code may be waiting on."""
     global _process
     process, _process = _process, None
+    unread = bool(_pending)  # else it is idle: every reply has been read
     _pending.clear()
     if process is None:
         return
-    if wait:
+    if wait and unread:
         with contextlib.suppress(OSError, subprocess.TimeoutExpired):
             process.stdin.close()  # it ends when it reads the end of its input
             process.wait(timeout=STOP_TIMEOUT_S)
@@ -82,6 +83,8 @@ def stop(wait: bool = True) -> None:
             process.kill()
     if wait:
         process.wait()
+        with contextlib.suppress(OSError):
+            process.stdin.close()
         process.stdout.close()
 
 
@@ -288,3 +291,4 @@ def _serve() -> None:
 
 if __name__ == "__main__":
     _serve()
+    os._exit(0)  # every reply is flushed; Python's own exit would collect matplotlib's garbage
