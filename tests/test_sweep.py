@@ -158,6 +158,18 @@ def test_a_bad_swept_value_stops_the_sweep_before_any_job_and_leaves_no_folder(t
     assert list(tmp_path.glob("outputs/sweeps/*/*")) == []
 
 
+def test_a_job_that_ran_before_a_later_batch_failed_to_compose_is_complete(tmp_path):
+    # one job a batch: the bad option is found after job 0 has run and handed its figures on
+    result = linreg(tmp_path, "-m", "optimizer=manual_sgd,nosuch", "train.epochs=1",
+                    "hydra.sweeper.max_batch_size=1")
+    assert result.returncode == 2, result.stderr
+    (line,) = result.stderr.strip().splitlines()
+    assert "unknown option 'nosuch'" in line
+    (job,) = the_sweep(tmp_path).glob("0_*")
+    assert json.loads((job / "metrics.json").read_text())["status"] == "ok"
+    assert all((job / name).is_file() for name in ("fit.png", "loss.png", "trajectory.png"))
+
+
 def test_rank_by_r2_ranks_highest_first(joblib):
     result, folder = joblib
     assert "4 runs (4 ok, 0 diverged, 0 failed), ranked by r2 (higher is better):" in result.stdout
