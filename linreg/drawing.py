@@ -157,7 +157,7 @@ def finish() -> None:
 
 
 def _say_failed(run_dir: str, error: BaseException) -> None:
-    log.error("job failed: %s (%s)", metrics.failure(error, 0.0)["error"], run_dir)
+    log.error("job failed: %s (%s)", metrics.failure_reason(error), run_dir)
 
 
 class RemoteError(Exception):

@@ -84,7 +84,10 @@ def _number(value: float, dtype: torch.dtype) -> torch.Tensor:
     return torch.tensor(value, dtype=dtype)
 
 
-def build(cfg) -> MSE | MAE | Huber:
+Loss = MSE | MAE | Huber
+
+
+def build(cfg) -> Loss:
     """Build the loss chosen by `cfg.name`."""
     if cfg.name == "huber":
         return Huber(cfg.delta)

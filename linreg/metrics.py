@@ -134,14 +134,16 @@ def _param_error(data: Data, w, b, w_ols, b_ols) -> dict[str, float | None] | No
 
 
 def failure(exc: BaseException, wall_s: float) -> dict[str, Any]:
-    """The record of a sweep's job that raised: its one-line reason, with the error's type
-    when it is a bug rather than bad input."""
+    """The record of a sweep's job that raised."""
+    return {"status": "failed", "error": failure_reason(exc), "wall_s": wall_s}
+
+
+def failure_reason(exc: BaseException) -> str:
+    """The one-line reason, with the error's type when it is a bug rather than bad input."""
     from linreg.errors import LinregError, one_line
 
     reason = one_line(exc)
-    if not isinstance(exc, LinregError):
-        reason = f"{type(exc).__name__}: {reason}"
-    return {"status": "failed", "error": reason, "wall_s": wall_s}
+    return reason if isinstance(exc, LinregError) else f"{type(exc).__name__}: {reason}"
 
 
 def write(run_dir: Path, metrics: dict[str, Any]) -> Path:

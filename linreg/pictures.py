@@ -14,7 +14,7 @@ import numpy as np
 import torch
 
 from linreg.dataset import Data
-from linreg.loss import MAE, MSE, Huber
+from linreg.loss import MSE, Loss
 from linreg.model import LeastSquares, predict
 from linreg.plots import FIT_FILE, LOSS_FILE, Line, LineFit, LossCurves, PredictedFit
 from linreg.preprocess import Prepared, Standardizer
@@ -23,8 +23,6 @@ from linreg.trajectory import TRAJECTORY_FILE, PathPicture
 
 if TYPE_CHECKING:
     from linreg.config import RunConfig
-
-Loss = MSE | MAE | Huber
 
 MAX_TRACED_STEPS = 20_000  # beyond this the path is drawn per epoch: a line of 20k points is dense
 GRID = 121  # grid points per axis for the contours
