@@ -482,10 +482,65 @@ def test_linregs_sweeper_composes_each_job_once_and_runs_each_with_its_own_confi
                                       "~hydra.callbacks.sweep_summary"])
     hydra.main(version_base="1.3", config_path="pkg://linreg.conf", config_name="config")(task)()
     assert seen == [(3, 0), (4, 1), (3, 2)]  # a value given twice is two jobs, as in Hydra's
-    # Hydra composes the sweep's own config twice (to find the mode, then to sweep), then each
-    # job's: once here, where the basic sweeper alone would compose each job twice
-    assert len(composed) == 2 + 3
-    assert [overrides[-1] for overrides in composed[2:]] == ["seed=3", "seed=4", "seed=3"]
+    # Hydra composes the sweep's own config twice (to find the mode, then to sweep); the jobs,
+    # which set only a value, share one composition, where the basic sweeper alone would
+    # compose each job twice
+    assert len(composed) == 2 + 1
+    assert not any(o.startswith("seed=") for o in composed[2])
+
+
+@pytest.fixture(scope="module")
+def sweep_loader():
+    """Hydra's config loader and a sweep's own config, as the sweeper is given them."""
+    from hydra import initialize_config_module
+    from hydra.core.global_hydra import GlobalHydra
+    from hydra.types import RunMode
+
+    with initialize_config_module(version_base="1.3", config_module="linreg.conf"):
+        loader = GlobalHydra.instance().config_loader()
+        master = loader.load_configuration(
+            "config", overrides=["hydra.sweep.dir=/nowhere", "seed=9"], run_mode=RunMode.MULTIRUN)
+        yield loader, master
+
+
+@pytest.mark.parametrize("overrides", [
+    ["seed=3"], ["seed=3", "seed=4"], ["train.epochs=2", "optimizer.lr=0.5"],
+    ["seed=3", "optimizer=torch_sgd", "optimizer.lr=0.1"],
+    ["optimizer.lr=0.1", "optimizer=torch_sgd"],  # the value is set on the group's option
+    ["train.epochs=2", "hydra.job.chdir=true"], ["+experiment=weight_decay", "seed=1"],
+    ["dataset=diabetes", "dataset.standardize=true"], ["~summary", "seed=1"], ["+extra=1"],
+    ["++seed=5"], ["plot={lang: zh}"], ["train.epochs=${seed}"], ["optimizer=torch_sgd"],
+    # what Hydra rejects, it rejects in its own words
+    ["nosuch=1"], ["train.epochs=abc"], ["optimizer=adam", "seed=1"], ["seed=1,2"],
+    ["optimizer@x=torch_sgd"]])
+def test_a_job_gets_the_config_hydra_would_compose_for_it(sweep_loader, overrides):
+    from hydra_plugins.linreg_sweeper import _Composed
+
+    loader, master = sweep_loader
+    composed = _Composed(loader)
+    composed.compose(master, ["seed=0"])  # a job before: its groups' composition is kept
+
+    def outcome(compose):
+        try:
+            config = compose(master, overrides)
+        except Exception as exc:
+            return type(exc), str(exc)
+        return (OmegaConf.to_yaml(config), OmegaConf.is_struct(config),
+                OmegaConf.is_readonly(config.hydra))
+
+    assert outcome(composed.compose) == outcome(loader.load_sweep_config)
+
+
+def test_jobs_that_set_only_values_get_copies_of_their_own(sweep_loader):
+    from hydra_plugins.linreg_sweeper import _Composed
+
+    loader, master = sweep_loader
+    composed = _Composed(loader)
+    first, second = (composed.compose(master, [f"seed={i}"]) for i in (1, 2))
+    first.hydra.job.num = 5  # as the launcher does
+    assert (first.seed, second.seed) == (1, 2)
+    assert OmegaConf.is_missing(second.hydra.job, "num")
+    assert OmegaConf.is_missing(composed.compose(master, ["seed=1"]).hydra.job, "num")
 
 
 def test_a_config_composed_by_the_check_is_given_out_once_then_composed_again():

@@ -2,8 +2,10 @@
 
 Before it launches a batch of jobs, the basic sweeper composes every job's config, so that a
 bad override stops the sweep before any job runs; the launcher then composes each one again.
-Composing linreg's config takes about 0.13 s, longer than training the default run, so this
-sweeper keeps the configs its check composed and the basic launcher takes them from it.
+Composing linreg's config takes about 0.1 s, longer than training the default run, so this
+sweeper keeps the configs its check composed and the basic launcher takes them from it. And
+jobs that differ only in values (seed=0,...,11) share one composition: each job gets a copy
+with its values set, as Hydra sets them, in a hundredth of the time.
 Other launchers (joblib, submitit) compose in their own processes, as they always do.
 
 Installed as `hydra_plugins.linreg_sweeper` (pyproject.toml), where Hydra looks for plugins.
@@ -11,15 +13,19 @@ Installed as `hydra_plugins.linreg_sweeper` (pyproject.toml), where Hydra looks 
 
 from __future__ import annotations
 
+import copy
 from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
+from hydra._internal.config_loader_impl import ConfigLoaderImpl, get_overrides_dirname
 from hydra._internal.core_plugins.basic_launcher import BasicLauncher
 from hydra._internal.core_plugins.basic_sweeper import BasicSweeper
 from hydra.core.config_loader import ConfigLoader
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.core.override_parser.types import Override
 from hydra.types import HydraContext, TaskFunction
-from omegaconf import DictConfig
+from omegaconf import DictConfig, OmegaConf
 
 KEPT_AT_MOST = 256  # configs of about 0.2 MB each, between the check and the launch
 
@@ -49,9 +55,11 @@ class _Composed:
         self.loader = loader
         self.kept: dict[tuple[str, ...], list[DictConfig]] = defaultdict(list)
         self.count = 0
+        self.parser = OverridesParser.create()
+        self.of_groups: dict[tuple[str, ...], DictConfig] = {}  # composed without the values
 
     def keep(self, master_config: DictConfig, sweep_overrides: list[str]) -> None:
-        config = self.loader.load_sweep_config(master_config, sweep_overrides)
+        config = self.compose(master_config, sweep_overrides)
         if self.count < KEPT_AT_MOST:  # beyond, the launcher composes it again
             self.kept[tuple(sweep_overrides)].append(config)
             self.count += 1
@@ -62,7 +70,48 @@ class _Composed:
         if kept:  # each config once: the launcher's job changes it (hydra.job.id, ...)
             self.count -= 1
             return kept.pop(0)
-        return self.loader.load_sweep_config(master_config, sweep_overrides)
+        return self.compose(master_config, sweep_overrides)
+
+    def compose(self, master_config: DictConfig, sweep_overrides: list[str]) -> DictConfig:
+        """Hydra's load_sweep_config. Hydra composes the config groups chosen, then sets the
+        overrides that are values (seed=3, optimizer.lr=0.1); so the groups are composed once
+        for every job that chooses the same ones, and each job gets a copy with its values set
+        as Hydra sets them (a test compares the two). Anything Hydra would reject is composed
+        by Hydra, which says what is wrong."""
+        if not isinstance(self.loader, ConfigLoaderImpl):  # its repository is needed below
+            return self.loader.load_sweep_config(master_config, sweep_overrides)
+        parsed = self.parser.parse_overrides(sweep_overrides)
+        values = [o for o in parsed if self._is_value(o)]
+        groups = tuple(o.input_line for o in parsed if not self._is_value(o))
+        try:
+            if groups not in self.of_groups:
+                composed = self.loader.load_sweep_config(master_config, list(groups))
+                if not values:
+                    return composed
+                if len(self.of_groups) < KEPT_AT_MOST:
+                    self.of_groups[groups] = composed
+            else:
+                composed = self.of_groups[groups]
+            config = copy.deepcopy(composed)
+            ConfigLoaderImpl._apply_overrides_to_config(values, config)
+        except Exception:
+            return self.loader.load_sweep_config(master_config, sweep_overrides)
+        task = [o for o in parsed if not o.is_hydra_override()]
+        config.hydra.overrides.task = [o.input_line for o in task]
+        names = config.hydra.job.config.override_dirname
+        config.hydra.job.override_dirname = get_overrides_dirname(
+            overrides=task, exclude_keys=names.exclude_keys, item_sep=names.item_sep,
+            kv_sep=names.kv_sep)
+        OmegaConf.copy_cache(from_config=master_config, to_config=config)
+        return config
+
+    def _is_value(self, override: Override) -> bool:
+        """Whether Hydra sets it after composing (defaults_list.Overrides): not a config
+        group, nor Hydra's own, nor a sweep (which Hydra rejects in a job)."""
+        if override.is_hydra_override() or override.is_sweep_override() or override.package:
+            return False
+        return (isinstance(override.value(), dict)
+                or not self.loader.repository.group_exists(override.key_or_group))
 
     def __getattr__(self, name: str) -> Any:  # everything else, as the loader does it
         if name.startswith("__"):  # copy and pickle look for these before __init__ has run
