@@ -18,7 +18,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
 
@@ -183,7 +183,7 @@ def draw_fit(path: Path, picture: LineFit | PredictedFit, lang: str = "en") -> F
         else:
             _draw_predicted_actual(ax, text, label, picture)
         ax.legend(fontsize="small")
-        fig.savefig(path, dpi=120)
+        save(fig, path)
     return fig  # for a test to read its labels
 
 
@@ -234,6 +234,12 @@ def _figure() -> Figure:
     return fig
 
 
+def save(fig: Figure, path: Path | BinaryIO) -> None:
+    """A run's figure as PNG. zlib level 1, not 6: the same pixels in files about a tenth
+    larger, encoded in two thirds of the time (about 0.02 s of a run's three figures)."""
+    fig.savefig(path, dpi=120, pil_kwargs={"compress_level": 1})
+
+
 def number_text(value: float) -> str:
     """3 decimals, or 3 significant digits for the huge numbers of a diverging run."""
     return f"{value:.3f}" if abs(value) < 1e5 else f"{value:.3g}"
@@ -274,5 +280,5 @@ def draw_loss(path: Path, curves: LossCurves, lang: str = "en") -> Figure:
             title += text[curves.status].format(len(curves.train_loss))
         ax.set(xlabel=text["epoch"], ylabel=text["loss"], title=title)
         ax.legend(fontsize="small")
-        fig.savefig(path, dpi=120)
+        save(fig, path)
     return fig  # for a test to read its labels

@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from linreg.plots import Line, number_text, style
+from linreg.plots import Line, number_text, save, style
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -124,5 +124,5 @@ def draw_trajectory(path: Path, picture: PathPicture, lang: str = "en") -> Figur
                     fontsize="medium")
         # below the axes: inside, it would hide part of the path
         fig.legend(fontsize="small", loc="lower center", bbox_to_anchor=(0.5, 0.01), ncol=2)
-        fig.savefig(path, dpi=120)
+        save(fig, path)
     return fig  # for a test to read its labels
