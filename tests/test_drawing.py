@@ -6,6 +6,9 @@ from __future__ import annotations
 import dataclasses
 import json
 import logging
+import os
+import signal
+from pathlib import Path
 
 import numpy as np
 import pytest
@@ -58,7 +61,7 @@ def test_a_failure_in_the_process_is_raised_here(process, figures, tmp_path):
         drawing.draw(tmp_path / "missing" / "folder", figures, "en")
     assert isinstance(raised.value.__cause__, drawing.RemoteError)
     assert "savefig" in str(raised.value.__cause__)  # its traceback, for LINREG_DEBUG=1
-    # the trajectory is drawn by a forked copy of the process: its failure comes back too
+    # the trajectory is drawn by the process's helper: its failure comes back too
     broken = dict(figures, **{"trajectory.png": dataclasses.replace(
         figures["trajectory.png"], loss=np.zeros((2, 2)))})
     with pytest.raises(TypeError, match="[Ss]hape") as raised:
@@ -66,6 +69,16 @@ def test_a_failure_in_the_process_is_raised_here(process, figures, tmp_path):
     assert "contour" in str(raised.value.__cause__)
     drawing.draw(tmp_path, figures, "en")  # the process goes on with the next run
     assert all(is_picture(tmp_path / name) for name in figures)
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the helper is forked")
+def test_without_its_helper_the_process_draws_every_figure_itself(process, figures, tmp_path):
+    drawing.draw(tmp_path, figures, "en")  # the helper is forked once the process is warm
+    (helper,) = Path(f"/proc/{process.pid}/task/{process.pid}/children").read_text().split()
+    os.kill(int(helper), signal.SIGKILL)
+    drawing.draw(tmp_path, figures, "en")
+    assert all(is_picture(tmp_path / name) for name in figures)
+    assert process.poll() is None
 
 
 @pytest.mark.parametrize("when", ["before sending", "while drawing"])
