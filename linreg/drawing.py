@@ -27,7 +27,7 @@ import subprocess
 import sys
 import traceback
 from pathlib import Path
-from typing import BinaryIO
+from typing import BinaryIO, NoReturn
 
 import numpy as np
 
@@ -40,8 +40,8 @@ log = logging.getLogger(__name__)
 
 _process: subprocess.Popen | None = None
 _pending: collections.deque[tuple] = collections.deque()  # requests sent, reply not yet read
-# in the drawing process: its helper's pipes (requests to it, replies from it), _start_helper
-_helper: tuple[BinaryIO, BinaryIO] | None = None
+# in the drawing process: its helper (pid, requests to it, replies from it), _start_helper
+_helper: tuple[int, BinaryIO, BinaryIO] | None = None
 STOP_TIMEOUT_S = 60  # at exit, for it to finish what it was sent
 
 
@@ -75,11 +75,11 @@ def stop(wait: bool = True) -> None:
     _pending.clear()
     if process is None:
         return
-    if wait and unread:
+    if wait:
         with contextlib.suppress(OSError, subprocess.TimeoutExpired):
             process.stdin.close()  # it ends when it reads the end of its input
-            process.wait(timeout=STOP_TIMEOUT_S)
-    # its group holds its helper
+            process.wait(timeout=STOP_TIMEOUT_S if unread else 5)
+    # whatever is left of its group (it and its helper)
     with contextlib.suppress(ProcessLookupError):
         if hasattr(os, "killpg"):
             os.killpg(process.pid, signal.SIGKILL)
@@ -223,7 +223,7 @@ def _draw_in_two(run_dir: Path, pictures: dict[str, Picture], lang: str) -> None
     if not others or _helper is None:
         draw_all(run_dir, pictures, lang)
         return
-    to_helper, from_helper = _helper
+    _, to_helper, from_helper = _helper
     try:
         pickle.dump((str(run_dir / name), last, lang), to_helper)
         to_helper.flush()
@@ -244,24 +244,32 @@ def _draw_in_two(run_dir: Path, pictures: dict[str, Picture], lang: str) -> None
         raise error from RemoteError(remote)
 
 
-def _start_helper() -> None:
+def _start_helper(not_its: tuple[int, ...]) -> None:
     """Fork the helper: a copy of this warmed-up process that draws one picture of each
     request while this one draws the others. Forked once, not per request: each new copy
-    would pay again for the memory it touches (about 0.03 s a run)."""
+    would pay again for the memory it touches (about 0.03 s a run). `not_its`: this process's
+    pipes to the run, closed in the helper, so that the run sees them end with this process."""
     global _helper
     if not hasattr(os, "fork"):
         return
     requests_in, requests_out = os.pipe()
     replies_in, replies_out = os.pipe()
-    if os.fork() == 0:  # the helper: a picture in, None or the failure out
-        os.close(requests_out)
-        os.close(replies_in)
-        requests, replies = os.fdopen(requests_in, "rb"), os.fdopen(replies_out, "wb")
+    pid = os.fork()
+    if pid == 0:
+        for fd in (*not_its, requests_out, replies_in):
+            os.close(fd)
+        _help(os.fdopen(requests_in, "rb"), os.fdopen(replies_out, "wb"))
+    os.close(requests_in)
+    os.close(replies_out)
+    _helper = pid, os.fdopen(requests_out, "wb"), os.fdopen(replies_in, "rb")
+
+
+def _help(requests: BinaryIO, replies: BinaryIO) -> NoReturn:
+    """The helper: a picture in, None or its failure out, until the drawing process ends (the
+    end of its requests, or of its replies if that process was killed)."""
+    try:
         while True:
-            try:
-                target, picture, lang = pickle.load(requests)
-            except EOFError:  # the drawing process has ended
-                os._exit(0)
+            target, picture, lang = pickle.load(requests)
             try:
                 _draw(Path(target), picture, lang)
                 failure = None
@@ -269,9 +277,18 @@ def _start_helper() -> None:
                 failure = _failure(exc)
             pickle.dump(failure, replies)
             replies.flush()
-    os.close(requests_in)
-    os.close(replies_out)
-    _helper = os.fdopen(requests_out, "wb"), os.fdopen(replies_in, "rb")
+    finally:
+        os._exit(0)
+
+
+def _end_helper() -> None:
+    """Close the helper's input, so that it ends, and wait for it: its CPU time then counts
+    in this process's children's, where `time` and scripts/bench.py read it."""
+    if _helper is not None:
+        pid, to_helper, _ = _helper
+        with contextlib.suppress(OSError):
+            to_helper.close()
+        os.waitpid(pid, 0)
 
 
 def _failure(exc: BaseException) -> tuple[BaseException, str]:
@@ -303,11 +320,12 @@ def _serve() -> None:
     logging.getLogger("linreg").addHandler(Keep(logging.WARNING))
     logging.getLogger("linreg").propagate = False
     _warm_up()
-    _start_helper()
+    _start_helper(not_its=(sys.stdin.fileno(), replies.fileno()))
     while True:
         try:
             request = pickle.load(sys.stdin.buffer)
         except EOFError:  # the run has ended
+            _end_helper()
             return
         said.clear()
         try:
