@@ -510,6 +510,8 @@ def sweep_loader():
     ["train.epochs=2", "hydra.job.chdir=true"], ["+experiment=weight_decay", "seed=1"],
     ["dataset=diabetes", "dataset.standardize=true"], ["~summary", "seed=1"], ["+extra=1"],
     ["++seed=5"], ["plot={lang: zh}"], ["train.epochs=${seed}"], ["optimizer=torch_sgd"],
+    ["optimizer={lr: 0.5}"], ["~optimizer.lr"], ["hydra={job: {env_copy: [HOME]}}"],
+    ["seed=1", "hydra={job: {config_name: x}}"], ["seed=1", "hydra={runtime: {cwd: /x}}"],
     # what Hydra rejects, it rejects in its own words
     ["nosuch=1"], ["train.epochs=abc"], ["optimizer=adam", "seed=1"], ["seed=1,2"],
     ["optimizer@x=torch_sgd"]])
@@ -529,6 +531,20 @@ def test_a_job_gets_the_config_hydra_would_compose_for_it(sweep_loader, override
                 OmegaConf.is_readonly(config.hydra))
 
     assert outcome(composed.compose) == outcome(loader.load_sweep_config)
+
+
+def test_a_config_group_found_through_a_search_path_is_composed_as_hydra_does(
+        sweep_loader, tmp_path):
+    from hydra.types import RunMode
+    from hydra_plugins.linreg_sweeper import _Composed
+
+    loader, _ = sweep_loader
+    (tmp_path / "more").mkdir()
+    (tmp_path / "more" / "a.yaml").write_text("# @package _global_\ntrain:\n  epochs: 7\n")
+    master = loader.load_configuration(
+        "config", overrides=[f"hydra.searchpath=[file://{tmp_path}]"], run_mode=RunMode.MULTIRUN)
+    config = _Composed(loader).compose(master, ["+more=a", "seed=1"])
+    assert config.train.epochs == 7 and config.hydra.runtime.choices.more == "a"
 
 
 def test_jobs_that_set_only_values_get_copies_of_their_own(sweep_loader):

@@ -78,9 +78,11 @@ class _Composed:
         for every job that chooses the same ones, and each job gets a copy with its values set
         as Hydra sets them (a test compares the two). Anything Hydra would reject is composed
         by Hydra, which says what is wrong."""
-        if not isinstance(self.loader, ConfigLoaderImpl):  # its repository is needed below
-            return self.loader.load_sweep_config(master_config, sweep_overrides)
         parsed = self.parser.parse_overrides(sweep_overrides)
+        if (not isinstance(self.loader, ConfigLoaderImpl) or master_config.hydra.searchpath
+                or any(o.key_or_group == "hydra.searchpath" for o in parsed)):
+            # _is_value needs its repository, which knows no group from a search path
+            return self.loader.load_sweep_config(master_config, sweep_overrides)
         values = [o for o in parsed if self._is_value(o)]
         groups = tuple(o.input_line for o in parsed if not self._is_value(o))
         try:
@@ -107,8 +109,10 @@ class _Composed:
 
     def _is_value(self, override: Override) -> bool:
         """Whether Hydra sets it after composing (defaults_list.Overrides): not a config
-        group, nor Hydra's own, nor a sweep (which Hydra rejects in a job)."""
-        if override.is_hydra_override() or override.is_sweep_override() or override.package:
+        group, nor Hydra's own (some of which it sets after), nor a sweep (which Hydra rejects
+        in a job)."""
+        if (override.is_hydra_override() or override.key_or_group == "hydra"
+                or override.is_sweep_override() or override.package):
             return False
         return (isinstance(override.value(), dict)
                 or not self.loader.repository.group_exists(override.key_or_group))
