@@ -7,6 +7,7 @@ import dataclasses
 import json
 import logging
 import os
+import pickle
 import signal
 from pathlib import Path
 
@@ -23,6 +24,11 @@ from linreg.run import run
 from linreg.train import History
 
 FIGURES = ("fit.png", "loss.png", "trajectory.png")
+
+
+class TwoArgumentError(Exception):  # pickles, but cannot be unpickled
+    def __init__(self, what: str, why: str) -> None:
+        super().__init__(f"{what}: {why}")
 
 
 @pytest.fixture
@@ -148,3 +154,27 @@ def test_what_was_sent_is_still_drawn_and_recorded_when_the_run_exits(
     assert all(is_picture(tmp_path / name) for name in FIGURES)
     assert json.loads((tmp_path / "metrics.json").read_text())["status"] == "ok"
     assert process.poll() is not None
+
+
+def test_an_error_that_cannot_cross_the_pipe_is_said_in_one_that_can():
+    try:
+        raise TwoArgumentError("fit.png", "no room")
+    except TwoArgumentError as exc:
+        error, remote = drawing.error_to_send(exc)
+    assert isinstance(error, RuntimeError) and str(error) == "TwoArgumentError: fit.png: no room"
+    assert pickle.loads(pickle.dumps(error)).args == error.args
+    assert "raise TwoArgumentError" in remote
+
+
+@pytest.mark.skipif(not hasattr(os, "fork"), reason="the helper is forked")
+def test_without_a_fork_the_process_has_no_helper_and_leaks_no_pipe(monkeypatch):
+    from linreg import drawing_process
+
+    def no_fork():
+        raise OSError("Resource temporarily unavailable")
+
+    monkeypatch.setattr(os, "fork", no_fork)
+    before = len(os.listdir("/proc/self/fd"))
+    drawing_process._start_helper(not_its=())
+    assert drawing_process._helper is None
+    assert len(os.listdir("/proc/self/fd")) == before

@@ -252,3 +252,16 @@ def test_loss_png_title_says_how_the_run_ended(tmp_path, status, words):
     fig = plots.draw_loss(tmp_path / "loss.png", curves)
     assert words in fig.axes[0].get_title()
     assert set(plots.LABELS["en"]) == set(plots.LABELS["zh"])  # every label in both languages
+
+
+def test_a_summary_with_long_names_is_widened_not_squeezed(tmp_path):
+    from linreg.compare import Job
+    from linreg.summary_figure import SummaryPicture, draw
+
+    history = {"full_mse": [300.0, 250.0, 220.0]}
+    jobs = [Job(tmp_path / str(i), {"status": "ok", "history": history},
+                config={"dataset.path": f"/data/{'a_very_long_folder_name/' * 5}{i}.csv",
+                        "seed": i}) for i in range(3)]
+    draw(tmp_path / "summary.png", SummaryPicture(jobs, ["dataset.path", "seed"], "full_mse"))
+    height, width = imread(tmp_path / "summary.png").shape[:2]
+    assert height == 572 and width > 880  # 8 inches at 110 dpi, widened for the legend
