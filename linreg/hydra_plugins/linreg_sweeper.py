@@ -49,7 +49,8 @@ class ComposeOnceSweeper(BasicSweeper):
 
 class _Composed:
     """Hydra's config loader, except that a job's config composed by the sweeper's check is
-    given to the launcher instead of being composed again."""
+    given to the launcher instead of being composed again, and that jobs which differ only
+    in values share one composition of their config groups (`compose`)."""
 
     def __init__(self, loader: ConfigLoader) -> None:
         self.loader = loader
