@@ -14,7 +14,7 @@ from linreg.compare import Job, format_value, short_names
 HEIGHT_IN = 5.2
 # margins in inches: tick labels and axis label left of each panel, below it, the title above
 LEFT_IN, GAP_IN, BOTTOM_IN, TOP_IN = 0.85, 0.95, 0.6, 0.4
-MIN_PANEL_IN = 4.0
+LEGEND_GAP_IN, MIN_PANEL_IN = 0.15, 4.0
 
 
 @dataclass
@@ -57,12 +57,12 @@ def _place_axes(fig, legend, width: float, panels: int) -> None:
     from matplotlib.backends.backend_agg import FigureCanvasAgg
 
     legend_in = legend.get_window_extent(FigureCanvasAgg(fig).get_renderer()).width / fig.dpi
-    panel = (width - LEFT_IN - GAP_IN * (panels - 1) - legend_in - 0.15) / panels  # inches
+    panel = (width - LEFT_IN - GAP_IN * (panels - 1) - legend_in - LEGEND_GAP_IN) / panels
     if panel < MIN_PANEL_IN:
         width += (MIN_PANEL_IN - panel) * panels
         fig.set_size_inches(width, HEIGHT_IN)
         panel = MIN_PANEL_IN
-    left, right = LEFT_IN / width, 1 - (legend_in + 0.15) / width
+    left, right = LEFT_IN / width, 1 - (legend_in + LEGEND_GAP_IN) / width
     fig.subplots_adjust(left=left, right=right, bottom=BOTTOM_IN / HEIGHT_IN,
                         top=1 - TOP_IN / HEIGHT_IN, wspace=GAP_IN / panel)
 
