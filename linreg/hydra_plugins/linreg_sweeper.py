@@ -84,8 +84,10 @@ class _Composed:
                 or any(o.key_or_group == "hydra.searchpath" for o in parsed)):
             # _is_value needs its repository, which knows no group from a search path
             return self.loader.load_sweep_config(master_config, sweep_overrides)
-        values = [o for o in parsed if self._is_value(o)]
-        groups = tuple(o.input_line for o in parsed if not self._is_value(o))
+        is_value = [self._is_value(o) for o in parsed]  # each asks the repository: once
+        values = [o for o, value in zip(parsed, is_value, strict=True) if value]
+        groups = tuple(o.input_line for o, value in zip(parsed, is_value, strict=True)
+                       if not value)
         try:
             if groups not in self.of_groups:
                 composed = self.loader.load_sweep_config(master_config, list(groups))
