@@ -6,20 +6,24 @@ raises is recorded as status "failed" and the other jobs still run; the command 
 one line saying how many failed, and exit status 1 (linreg/sweep.py). An output folder that
 cannot be written: one line naming it, exit status 2.
 
-Ctrl-C (SIGINT) or SIGTERM stops training where it is; the run records what it has (status
-"interrupted"), and the command ends with one line and exit status 130 or 143. A sweep starts
-no further job and summarises the jobs run so far. A second Ctrl-C while the results are being
-written leaves at once; one while linreg is still starting, too (nothing is recorded yet).
+Ctrl-C (SIGINT), SIGTERM or SIGHUP stops training where it is; the run records what it has
+(status "interrupted"), and the command ends with one line and exit status 130, 143 or 129,
+within two seconds (linreg/stopping.py). A sweep starts no further job and summarises the jobs
+run so far. A second signal while the results are being written leaves at once; one while
+linreg is still starting, too (nothing is recorded yet).
+
+Bad input or a fault removes only what this process made (linreg/outputs.py), and a folder
+that already holds a result is refused before any work.
 """
 
 from __future__ import annotations
 
 import atexit
+import contextlib
 import gc
 import json
 import logging
 import os
-import shutil
 import signal
 import sys
 import threading
@@ -27,7 +31,9 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from linreg.errors import Interrupted, LinregError, one_line, unwritable_folder
+from linreg.errors import Fatal, Interrupted, LinregError, one_line, unwritable_folder
+from linreg.outputs import LEDGER, METRICS_FILE
+from linreg.stopping import STOP
 
 if TYPE_CHECKING:
     from omegaconf import DictConfig
@@ -41,18 +47,24 @@ HELP_FLAGS = {"--help", "-h", "--hydra-help", "--cfg", "-c", "--info", "-i", "--
               "-sc", "--version"}
 
 
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # each a stop (linreg/stopping.py)
+
+
 class _Now:
-    """What the signal handler and the error paths need to know about this process."""
+    """What the signal handler and the error paths need to know about this command."""
 
     run_dir: Path | None = None  # the run (or sweep job) under way, once its task has begun
 
 
 def main() -> None:
-    debug = os.environ.get("LINREG_DEBUG") == "1"
-    # Let Hydra's own errors (unknown key, unknown option, wrong type) reach us un-printed.
-    os.environ.setdefault("HYDRA_FULL_ERROR", "1")
     # first: the imports below take seconds, Hydra's included (this module imports none)
     previous = _catch_signals()
+    debug = os.environ.get("LINREG_DEBUG") == "1"
+    # Hydra's own errors (unknown key, unknown option, wrong type) reach us un-printed
+    os.environ["HYDRA_FULL_ERROR"] = "1"
+    # a console that is gone, or a full disk under train.log, is not worth a page of
+    # "--- Logging error ---" per line: the run goes on, and its results say what failed
+    logging.raiseExceptions = False
     # At exit Python collects garbage over every object torch made (about 0.5 s): frozen,
     # they are left to the operating system, which frees the memory at once.
     atexit.register(gc.freeze)
@@ -65,35 +77,41 @@ def main() -> None:
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
 
-    from linreg import config, sweep, train  # noqa: F401  (config registers the schemas)
+    from linreg import config, sweep  # noqa: F401  (config registers the schemas)
 
     # hydra.run.dir ends in the process id: runs started in the same microsecond (other cores,
     # other machines sharing outputs/) still get folders of their own
     if not OmegaConf.has_resolver("linreg_pid"):
         OmegaConf.register_new_resolver("linreg_pid", os.getpid, use_cache=True)
-    train.stop_reset()  # a stop asked of an earlier call in this process is not ours
+    STOP.reset()  # a stop asked of an earlier call in this process is not ours
+    LEDGER.reset()
+    _Now.run_dir = None
     try:
         hydra.main(version_base="1.3", config_path="pkg://linreg.conf",
                    config_name="config")(_task)()
-        if train.stop_requested():  # it came while a sweep's summary was being written
-            raise Interrupted(train.stop_requested())
+        if STOP.signum is not None:  # it came while a sweep's summary was being written
+            raise Interrupted(STOP.signum)
         sweep.raise_if_jobs_failed()
-    except KeyboardInterrupt as exc:  # Ctrl-C, or SIGTERM (errors.Interrupted)
+    except Fatal as exc:  # from a callback: refused before any work
+        _discard_unfinished()
+        _fail(exc.error)
+    except KeyboardInterrupt as exc:  # a signal (errors.Interrupted), or Ctrl-C before ours
         if debug:
             raise
         _stop(exc if isinstance(exc, Interrupted) else Interrupted(signal.SIGINT))
     except (LinregError, HydraException, OmegaConfBaseException) as exc:
         if debug:
             raise
-        if not isinstance(exc, sweep.SweepFailed):
-            _discard_sweeps()  # a sweep stopped by bad input leaves no folder behind
+        _discard_unfinished()  # a sweep stopped by bad input leaves no folder behind
         _fail(exc)
     except Exception as exc:
-        # Hydra could not make the run folder, or a file in it could not be written
+        # Hydra could not make the run folder, a file in it could not be written, a full disk
         multirun = any(arg in ("-m", "--multirun") for arg in sys.argv[1:])
-        error = unwritable_folder(exc, "hydra.sweep.dir" if multirun else "hydra.run.dir")
+        error = unwritable_folder(exc, "hydra.sweep.dir" if multirun else "hydra.run.dir",
+                                  folder=_Now.run_dir)
         if debug or error is None:
             raise
+        _discard_unfinished()  # nothing half-written stays
         _fail(error)
     for signum, handler in previous.items():  # for a caller in this process
         signal.signal(signum, handler)
@@ -103,7 +121,7 @@ def _task(cfg: DictConfig) -> dict | float | str:
     """One run, or one job of a sweep: what hydra.main calls with the composed config."""
     from hydra.core.hydra_config import HydraConfig
 
-    from linreg import sweep, train
+    from linreg import sweep
     from linreg.run import run  # after argument parsing: `linreg --help` stays quick
 
     hydra_cfg = HydraConfig.get()
@@ -119,15 +137,17 @@ def _task(cfg: DictConfig) -> dict | float | str:
     except Exception as exc:
         debug = os.environ.get("LINREG_DEBUG") == "1"
         if sweep.in_sweep() and not debug:
+            if (full := unwritable_folder(exc, "hydra.sweep.dir", folder=run_dir)) is not None:
+                raise Fatal(full) from None  # a full disk: every later job would fail too
             # one job of a sweep that raises is a result (status failed); the others still run
             return sweep.record_failure(run_dir, exc, started)
         if debug or not isinstance(exc, LinregError):
             raise
         # nothing was trained: leave no folder that looks like a result
-        _discard(run_dir)
+        LEDGER.discard(run_dir)
         _fail(exc)
-    if train.stop_requested():  # the results are written; now stop, and a sweep with it
-        raise Interrupted(train.stop_requested())
+    if STOP.signum is not None:  # the results are written; now stop, and a sweep with it
+        raise Interrupted(STOP.signum)
     log.info("w = %s, b = %s", _fmt(result["w"]), _fmt(result["b"]))
     log.info("train loss %s, full-data MSE %s (least squares %.4f), R^2 %s",
              _fmt(result["loss"]["train"]), _fmt(result["loss"]["full_mse"]),
@@ -139,34 +159,34 @@ def _task(cfg: DictConfig) -> dict | float | str:
 
 
 def _catch_signals() -> dict:
-    """Send Ctrl-C and SIGTERM to `_on_signal`; returns the handlers they had."""
+    """Send Ctrl-C, SIGTERM and SIGHUP to `_on_signal`; returns the handlers they had."""
     if threading.current_thread() is not threading.main_thread():
         return {}  # only the main thread may set handlers, and only it runs them
     previous = {}
-    for signum in (signal.SIGINT, signal.SIGTERM):
-        if signal.getsignal(signum) is not signal.SIG_IGN:  # `nohup` or `&` ignore Ctrl-C
+    for signum in SIGNALS:
+        if signal.getsignal(signum) is not signal.SIG_IGN:  # `nohup` or `&` ignore some
             previous[signum] = signal.signal(signum, _on_signal)
     return previous
 
 
 def _on_signal(signum: int, frame) -> None:
-    """The first signal stops training (train.stop raises errors.Interrupted inside the loop,
-    which catches it; before training it waits for the loop, after training for the results).
+    """The first signal stops the run (STOP.ask raises errors.Interrupted inside training or
+    reading data; elsewhere the run notices it and writes its results within the stop's time).
     Before any run began, or a second time, leave at once with one line: os._exit, because an
     exception could land in an import under way and break it (torch's, matplotlib's)."""
-    train, sweep = sys.modules.get("linreg.train"), sys.modules.get("linreg.sweep")
-    again = train is not None and train.stop_requested() is not None
-    if train is not None and not again:
+    sweep = sys.modules.get("linreg.sweep")
+    again = STOP.signum is not None
+    if not again:
         if _Now.run_dir is not None:
-            train.stop(signum)
+            STOP.ask(signum)
             return
         if sweep is not None and sweep.SweepSummary.running is not None:
             # jobs run in other processes (joblib, submitit): stop waiting for them
-            train.stop(signum)
+            STOP.ask(signum)
             raise Interrupted(signum)
     name = signal.Signals(signum).name
-    print(f"linreg: interrupted {'again ' if again else ''}by {name}: stopped at once; "
-          f"{_where()}", file=sys.stderr, flush=True)
+    _say(f"linreg: interrupted {'again ' if again else ''}by {name}: stopped at once; "
+         f"{_where()}")
     # os._exit runs no atexit handler; the module may be half imported, with no process yet
     if (stop := getattr(sys.modules.get("linreg.drawing"), "stop", None)) is not None:
         stop(wait=False)
@@ -174,61 +194,54 @@ def _on_signal(signum: int, frame) -> None:
 
 
 def _stop(stop: Interrupted) -> None:
-    """After Ctrl-C or SIGTERM: the run (or the sweep's jobs so far) recorded, one line."""
+    """After a signal: the run (or the sweep's jobs so far) recorded, one line."""
     from linreg import sweep
 
     sweep_dir = sweep.summarise_so_far()
+    if sweep_dir is None and _Now.run_dir is not None \
+            and not (_Now.run_dir / METRICS_FILE).exists():
+        _discard_unfinished()  # stopped before training began: nothing to keep
     what = (f"the sweep stopped; summary of the jobs run so far in {sweep_dir}"
             if sweep_dir is not None else _where())
-    print(f"linreg: interrupted by {stop.signal_name}: {what}", file=sys.stderr)
+    _say(f"linreg: interrupted by {stop.signal_name}: {what}")
     sys.exit(stop.exit_status)
 
 
 def _where() -> str:
     """What the run under way has recorded, and where."""
     folder = _Now.run_dir
-    if folder is None:
+    if folder is None or not folder.exists():
         return "nothing was recorded"
     for tmp in folder.glob(".metrics-*.tmp"):  # metrics.write's, cut short by os._exit
         tmp.unlink(missing_ok=True)
     try:
-        result = json.loads((folder / "metrics.json").read_text())
+        result = json.loads((folder / METRICS_FILE).read_text())
     except (OSError, ValueError):
         return f"{folder} is incomplete (no metrics.json)"
     return (f"stopped after {result['epochs_run']} epochs (status {result['status']}); "
             f"results in {folder}")
 
 
-def _discard(folder: Path) -> None:
-    """Remove a run folder that holds no result, then the parents that this leaves empty
-    (outputs/runs/<date>/, outputs/runs/, outputs/) below the folder linreg was started in."""
-    shutil.rmtree(folder, ignore_errors=True)
-    _remove_empty_parents(folder)
+def _discard_unfinished() -> None:
+    """Remove what this process made that holds no result: a single run's folder without
+    metrics.json, sweep folders that no job reached (linreg/outputs.py)."""
+    sweep = sys.modules.get("linreg.sweep")
+    if sweep is not None:
+        sweep.discard_empty()
+    folder = LEDGER.run_folder
+    if folder is not None and not (folder / METRICS_FILE).exists():
+        LEDGER.discard(folder)
 
 
-def _discard_sweeps() -> None:
-    from linreg import sweep
-
-    sweep.discard_empty()
-    for folder in sweep.SweepSummary.started:
-        if not folder.exists():
-            _remove_empty_parents(folder)
-
-
-def _remove_empty_parents(folder: Path) -> None:
-    start = Path.cwd().resolve()  # Hydra does not change the directory (version_base 1.3)
-    for parent in folder.resolve().parents:
-        if start not in parent.parents:
-            break
-        try:
-            parent.rmdir()
-        except OSError:  # not empty (another run's folder), or not ours to remove
-            break
+def _say(line: str) -> None:
+    """Print one line on stderr; a closed terminal (SIGHUP) is not an error of its own."""
+    with contextlib.suppress(OSError):
+        print(line, file=sys.stderr, flush=True)
 
 
 def _fail(exc: BaseException) -> None:
     # a raise inside Hydra's job would be printed with "Error executing job"; exit directly
-    print(f"linreg: error: {one_line(exc)}", file=sys.stderr)
+    _say(f"linreg: error: {one_line(exc)}")
     sys.exit(getattr(exc, "exit_status", USAGE_ERROR))
 
 

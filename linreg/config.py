@@ -9,16 +9,19 @@ compose time; `validate` adds the range rules, declared as field metadata next t
 
 from __future__ import annotations
 
+import copy
 import dataclasses
 from dataclasses import dataclass, field
 from typing import Any
 
 from hydra.core.config_store import ConfigStore
-from omegaconf import MISSING, DictConfig, OmegaConf
+from hydra.experimental.callback import Callback
+from omegaconf import MISSING, DictConfig, OmegaConf, open_dict, read_write
 from omegaconf.errors import MissingMandatoryValue
 
 from linreg import dataset, init, loss, optimizer
-from linreg.errors import ConfigError
+from linreg.errors import ConfigError, Fatal, LinregError
+from linreg.outputs import LEDGER, outputs_in
 from linreg.plots import PlotConfig
 from linreg.sweep import SummaryConfig
 from linreg.train import TrainConfig
@@ -85,3 +88,24 @@ def _check_ranges(node: Any, prefix: str) -> None:
             if not holds(value, bound):
                 shown = ", ".join(map(str, bound)) if isinstance(bound, tuple) else bound
                 raise ConfigError(f"{prefix}.{f.name}: must be {text.format(shown)}, got {value}")
+
+
+class ClaimRunFolder(Callback):
+    """A Hydra callback (hydra.callbacks in conf/config.yaml): before Hydra makes a single
+    run's folder, check the config and the folder, and claim it."""
+
+    def on_run_start(self, config: DictConfig, **kwargs: Any) -> None:
+        claim = LEDGER.claim(config.hydra.run.dir)
+        LEDGER.run_folder = claim.folder
+        try:
+            if found := outputs_in(claim.folder):
+                shown = ", ".join(found[:3]) + (", ..." if len(found) > 3 else "")
+                raise ConfigError(
+                    f"{claim.folder}: already holds a linreg run ({shown}); linreg never "
+                    f"writes over one: choose another folder with hydra.run.dir=...")
+            task = copy.deepcopy(config)  # validated before any folder is made
+            with read_write(task), open_dict(task):
+                del task["hydra"]
+            validate(task)
+        except LinregError as exc:
+            raise Fatal(exc) from None  # Hydra turns an Exception in a callback into a warning

@@ -21,31 +21,49 @@ import contextlib
 import logging
 import os
 import pickle
+import select
 import signal
+import struct
 import subprocess
 import sys
 import traceback
 from collections.abc import Callable
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import BinaryIO
 
 from linreg import metrics, plots, summary_figure, trajectory
+from linreg.stopping import STOP
 
 Picture = (plots.LineFit | plots.PredictedFit | plots.LossCurves | trajectory.PathPicture
            | summary_figure.SummaryPicture)
 
 log = logging.getLogger(__name__)
 
-_process: subprocess.Popen | None = None
-_pending: collections.deque[tuple] = collections.deque()  # requests sent, reply not yet read
-_sent_any = False  # at exit, a process that has drawn nothing is not waited for
 STOP_TIMEOUT_S = 60  # at exit, for it to finish what it was sent
+HANG_S = 60  # a drawing process that takes nor gives a byte for this long is taken for hung
+_LENGTH = struct.Struct("<Q")  # each reply is its length, then its pickle
+
+
+class _Late(Exception):
+    """The drawing process did not answer in time: the stop's budget, or HANG_S, ran out."""
+
+
+@dataclass
+class DrawingProcess:
+    """This process's drawing process, and the requests it has not answered yet."""
+
+    popen: subprocess.Popen | None = None
+    pending: collections.deque = field(default_factory=collections.deque)  # sent, unread
+    sent_any: bool = False  # at exit, a process that has drawn nothing is not waited for
+
+
+DRAWER = DrawingProcess()
 
 
 def start() -> None:
     """Start the drawing process, once; without one, figures are drawn in this process."""
-    global _process
-    if _process is not None:
+    if DRAWER.popen is not None:
         return
     # one BLAS thread: it forks (below), which threads make unsafe; and no module from the
     # working folder: it must import what the `linreg` command imports
@@ -53,30 +71,32 @@ def start() -> None:
            "PYTHONSAFEPATH": "1"}
     try:
         # its own session: a Ctrl-C at the terminal stops the run, which still wants figures
-        _process = subprocess.Popen([sys.executable, "-m", "linreg.drawing_process"], env=env,
-                                    stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-                                    start_new_session=True)
+        DRAWER.popen = subprocess.Popen([sys.executable, "-m", "linreg.drawing_process"],
+                                        env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                                        start_new_session=True)
     except OSError as exc:
         log.debug("no drawing process (%s); figures are drawn in this one", exc)
         return
+    os.set_blocking(DRAWER.popen.stdin.fileno(), False)  # writes wait in _wait, not in write()
     atexit.register(stop)
 
 
 def stop(wait: bool = True) -> None:
     """End the drawing process and its helper. `wait`: once it has drawn what it was
     sent (and written those metrics.json); False in a signal handler, which must not wait on
-    what the interrupted code may be waiting on."""
-    global _process
-    process, _process = _process, None
-    unread = bool(_pending)  # else it is idle: every reply has been read
-    _pending.clear()
+    what the interrupted code may be waiting on, and after a stop (Ctrl-C, SIGTERM)."""
+    process, DRAWER.popen = DRAWER.popen, None
+    unread = bool(DRAWER.pending)  # else it is idle: every reply has been read
+    DRAWER.pending.clear()
     if process is None:
         return
-    if wait and _sent_any:  # ended, rather than killed, so that its CPU time is counted
+    if wait and DRAWER.sent_any and STOP.signum is None:
+        # ended, rather than killed, so that its CPU time is counted
         with contextlib.suppress(OSError, subprocess.TimeoutExpired):
+            os.set_blocking(process.stdin.fileno(), True)
             process.stdin.close()  # it ends when it reads the end of its input
             process.wait(timeout=STOP_TIMEOUT_S if unread else 5)
-    # whatever is left of its group (it and its helper)
+    # whatever is left of its group (it and its helper); SIGKILL ends a stopped process too
     with contextlib.suppress(ProcessLookupError):
         if hasattr(os, "killpg"):
             os.killpg(process.pid, signal.SIGKILL)
@@ -90,9 +110,8 @@ def stop(wait: bool = True) -> None:
 
 
 def _forget() -> None:
-    global _process
-    _process = None  # a forked child (a multiprocessing worker) draws its own figures
-    _pending.clear()
+    DRAWER.popen = None  # a forked child (a multiprocessing worker) draws its own figures
+    DRAWER.pending.clear()
 
 
 if hasattr(os, "register_at_fork"):
@@ -106,21 +125,22 @@ def draw(run_dir: Path, pictures: dict[str, Picture], lang: str,
 
     `wait`: return once done, raising what drawing raised (metrics.json is then not written).
     Otherwise, with a drawing process, return at once: if drawing fails, the process writes
-    the failure as the run's metrics.json (status "failed"), and `finish` says so."""
-    global _sent_any
+    the failure as the run's metrics.json (status "failed"), and `finish` says so.
+    After a stop (Ctrl-C, SIGTERM), figures get what is left of stopping.AFTER_STOP_S; those
+    not drawn by then are skipped, and metrics.json is written all the same."""
     finish()  # the reply to the request before: one at a time in the pipe, read in order
     request = (str(run_dir), pictures, lang, then_write, not wait)
-    process = _process
-    if process is not None:
-        sent = pickle.dumps(request)  # whole, before any byte is sent
+    if DRAWER.popen is not None:
         try:
-            process.stdin.write(sent)
-            process.stdin.flush()
+            _send(pickle.dumps(request))  # whole, before any byte is sent
+        except _Late:
+            _give_up([request])
+            return
         except OSError:  # it has died: draw here
             stop(wait=False)
         else:
-            _sent_any = True
-            _pending.append(request)
+            DRAWER.sent_any = True
+            DRAWER.pending.append(request)
             if wait:
                 finish()
             return
@@ -130,13 +150,16 @@ def draw(run_dir: Path, pictures: dict[str, Picture], lang: str,
 def finish() -> None:
     """Read the replies to the requests sent: a waiting run's failure is raised, another's
     said (its metrics.json already records it)."""
-    while _pending:
-        request = _pending.popleft()
+    while DRAWER.pending:
+        request = DRAWER.pending[0]
         run_dir, *_, recorded = request
         try:
-            ok, said = pickle.load(_process.stdout)
+            ok, said = _receive()
+        except _Late:
+            _give_up(list(DRAWER.pending))
+            return
         except (EOFError, OSError, pickle.UnpicklingError):  # it died while drawing: draw here
-            left = [request, *_pending]
+            left = list(DRAWER.pending)
             stop(wait=False)
             for request in left:
                 try:
@@ -149,6 +172,7 @@ def finish() -> None:
         except BaseException:  # a reply left unread would answer the next request
             stop(wait=False)
             raise
+        DRAWER.pending.popleft()
         if ok:
             for name, level, message in said:  # its log records (a missing CJK font)
                 logging.getLogger(name).log(level, message)
@@ -157,6 +181,62 @@ def finish() -> None:
             raise error from RemoteError(remote)
         else:
             _say_failed(run_dir, said[0])
+
+
+def _wait(fd: int, writing: bool) -> None:
+    """Until `fd` can be read (or written); _Late once a stop's figure budget, or HANG_S of
+    silence, has passed. A stopped (SIGSTOP) or hung drawing process holds no run hostage."""
+    waited = 0.0
+    while True:
+        left = STOP.left()
+        if (left is not None and left <= 0) or waited >= HANG_S:
+            raise _Late
+        step = min(0.1, left) if left is not None else 0.1
+        ready = select.select([] if writing else [fd], [fd] if writing else [], [], step)
+        if ready[0] or ready[1]:
+            return
+        waited += step
+
+
+def _send(data: bytes) -> None:
+    fd, view = DRAWER.popen.stdin.fileno(), memoryview(data)
+    while view:
+        _wait(fd, writing=True)
+        with contextlib.suppress(BlockingIOError):
+            view = view[os.write(fd, view):]
+
+
+def _read(fd: int, n: int) -> bytes:
+    data = b""
+    while len(data) < n:
+        _wait(fd, writing=False)
+        chunk = os.read(fd, n - len(data))
+        if not chunk:
+            raise EOFError("the drawing process has ended")
+        data += chunk
+    return data
+
+
+def _receive() -> tuple:
+    """The next reply, (ok, said), read from the pipe itself (no buffer hides a byte from
+    select)."""
+    fd = DRAWER.popen.stdout.fileno()
+    (length,) = _LENGTH.unpack(_read(fd, _LENGTH.size))
+    return pickle.loads(_read(fd, length))
+
+
+def _give_up(requests: list[tuple]) -> None:
+    """The drawing process did not answer in time: end it, and write each request's
+    metrics.json here, with the figures it finished (each is written whole, or not at all)."""
+    hung = STOP.signum is None
+    stop(wait=False)
+    for run_dir, pictures, lang, then_write, _ in requests:
+        if hung:  # no stop under way: there is time to draw here
+            draw_and_write(run_dir, pictures, lang, then_write, record_failure=True)
+            continue
+        log.warning("figures not drawn in %s: the stop left no time for them", run_dir)
+        if then_write is not None:
+            metrics.write(Path(run_dir), then_write)
 
 
 def _say_failed(run_dir: str, error: BaseException) -> None:
@@ -168,8 +248,11 @@ class RemoteError(Exception):
 
 
 def draw_all(run_dir: Path, pictures: dict[str, Picture], lang: str) -> None:
-    """Draw every picture into run_dir, here."""
+    """Draw every picture into run_dir, here; after a stop, those that its budget allows."""
     for name, picture in pictures.items():
+        if (left := STOP.left()) is not None and left <= 0:
+            log.warning("%s not drawn in %s: the stop left no time for it", name, run_dir)
+            continue
         draw_picture(Path(run_dir) / name, picture, lang)
 
 

@@ -24,6 +24,7 @@ import numpy as np
 
 from linreg import plots, trajectory
 from linreg.drawing import (
+    _LENGTH,
     Picture,
     RemoteError,
     draw_all,
@@ -167,8 +168,9 @@ def _serve() -> None:
             reply = (True, list(said))
         except Exception as exc:
             reply = (False, error_to_send(exc))
+        data = pickle.dumps(reply)
         try:
-            pickle.dump(reply, replies)
+            replies.write(_LENGTH.pack(len(data)) + data)  # framed: the run reads it by select
             replies.flush()
         except BrokenPipeError:  # the run left without waiting (a second Ctrl-C)
             return

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import errno
 import signal
+from pathlib import Path
 
 
 class LinregError(Exception):
@@ -37,21 +39,40 @@ class Interrupted(KeyboardInterrupt):
         return 128 + self.signum  # 130 for SIGINT, 143 for SIGTERM, as shells report them
 
 
-def unwritable_folder(exc: BaseException, key: str) -> ConfigError | None:
+class Fatal(BaseException):
+    """A LinregError raised where Hydra would turn an Exception into a warning (its callbacks):
+    not an Exception, so it reaches cli.main, which says `error` in one line."""
+
+    def __init__(self, error: LinregError) -> None:
+        super().__init__(str(error))
+        self.error = error
+
+
+DISK_FULL = (errno.ENOSPC, errno.EDQUOT)
+
+
+def unwritable_folder(exc: BaseException, key: str,
+                      folder: Path | None = None) -> ConfigError | None:
     """The error for an output folder that cannot be made or written (`key` is hydra.run.dir
-    or hydra.sweep.dir), if an OSError about a path is behind `exc`; else None."""
+    or hydra.sweep.dir), if an OSError about a path, or a full disk under `folder` (the run
+    under way), is behind `exc`; else None."""
     seen = exc
-    while seen is not None and not (isinstance(seen, OSError) and seen.filename):
+    while seen is not None and not (isinstance(seen, OSError)
+                                    and (seen.filename or seen.errno in DISK_FULL)):
         if isinstance(seen, LinregError):  # already says what is wrong (a CSV file, ...)
             return None
         seen = seen.__cause__ or (None if seen.__suppress_context__ else seen.__context__)
     if seen is None:
         return None
-    from pathlib import Path
-
-    folder = Path(seen.filename).resolve()
-    return ConfigError(f"{folder}: cannot write the output folder ({seen.strerror}); "
-                       f"choose another with {key}=...")
+    if seen.errno in DISK_FULL:  # name the folder, not the temporary file that met it
+        where = folder or Path(seen.filename).parent
+        return ConfigError(f"{Path(where).resolve()}: no space left on the device; nothing of "
+                           f"the run was kept (free some space, or choose another folder "
+                           f"with {key}=...)")
+    if seen.filename is None:
+        return None
+    return ConfigError(f"{Path(seen.filename).resolve()}: cannot write the output folder "
+                       f"({seen.strerror}); choose another with {key}=...")
 
 
 def one_line(exc: BaseException) -> str:

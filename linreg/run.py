@@ -24,6 +24,7 @@ from linreg.compare import flatten
 from linreg.config import RunConfig, validate
 from linreg.init import initial_params
 from linreg.model import LeastSquares, least_squares, ridge, standard_errors
+from linreg.stopping import STOP
 from linreg.train import History, batches_per_epoch, train
 
 log = logging.getLogger(__name__)
@@ -38,8 +39,11 @@ def run(cfg: DictConfig, run_dir: Path, quiet: bool = False,
     drawn; that process writes metrics.json after them (linreg/drawing.py)."""
     start = time.perf_counter()
     settings = validate(cfg)
-    # the validation split and standardization fail (bad data, too few rows) before any output
-    prepared = preprocess.prepare(_load_data(settings.dataset), settings.train.val_fraction,
+    # the validation split and standardization fail (bad data, too few rows) before any output;
+    # a stop while a large file is read ends the run at once (nothing is recorded)
+    with STOP.interruptible():
+        data = _load_data(settings.dataset)
+    prepared = preprocess.prepare(data, settings.train.val_fraction,
                                   settings.dataset.standardize, settings.seed,
                                   settings.train.batch_size)
     data, val = prepared.train, prepared.val
@@ -52,7 +56,14 @@ def run(cfg: DictConfig, run_dir: Path, quiet: bool = False,
     ridge_fit = ridge(data.X, data.y, decay) if decay > 0 and settings.loss.name == "mse" else None
     trace = data.n_features == 1 and steps <= pictures.MAX_TRACED_STEPS
 
-    with _progress(settings.train.epochs, quiet) as on_epoch:
+    run_dir = Path(run_dir)
+    run_dir.mkdir(parents=True, exist_ok=True)
+    event_log = events.EventLog(run_dir, settings.train.epochs)
+    with _progress(settings.train.epochs, quiet) as show:
+        def on_epoch(epoch: int, history: History) -> None:
+            event_log.epoch(epoch, history)
+            show(epoch, history)
+
         history = train(data, w, b, loss_fn, opt, settings.train, settings.seed, on_epoch,
                         val=val, trace_steps=trace)
     if history.status == "diverged":
@@ -61,18 +72,15 @@ def run(cfg: DictConfig, run_dir: Path, quiet: bool = False,
     if history.interrupted_by:  # train.log only: the command says it in one line (cli.py)
         log.debug("interrupted by %s after %d of %d epochs; writing the results so far",
                   history.interrupted_by, history.epochs_run, settings.train.epochs)
-
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    figures = pictures.of_run(settings, prepared, history, reference, loss_fn, ridge_fit,
-                              steps_per_epoch=steps // settings.train.epochs)
-    events.write(run_dir, history, hparams=flat_hparams(settings), final=_final(history))
+    event_log.close(history, hparams=flat_hparams(settings), final=_final(history))
     if val is not None and history.val_loss:
         log.info("validation loss %.4f on %d held-out rows", history.val_loss[-1],
                  val.X.shape[0])
     result = metrics.build(history, data, reference, wall_s=time.perf_counter() - start,
                            val=val, ridge=ridge_fit, weight_decay=decay, scaler=prepared.scaler,
                            se_ols=standard_errors(data.X, data.y, reference))
+    figures = pictures.of_run(settings, prepared, history, reference, loss_fn, ridge_fit,
+                              steps_per_epoch=steps // settings.train.epochs)
     # metrics.json last, after the figures: a complete metrics.json means a complete run
     drawing.draw(run_dir, figures, settings.plot.lang, then_write=result, wait=wait)
     return result

@@ -21,7 +21,6 @@ import json
 import logging
 import math
 import re
-import shutil
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -32,11 +31,12 @@ from omegaconf import DictConfig, OmegaConf
 
 from linreg import compare
 from linreg.compare import Metric
-from linreg.errors import LinregError
+from linreg.errors import ConfigError, Fatal, LinregError
+from linreg.outputs import LEDGER, SWEEP_FILES, outputs_in
 
 log = logging.getLogger(__name__)
 
-PLAN_FILE = "sweep.json"
+PLAN_FILE = SWEEP_FILES[0]
 NAME_LIMIT = 120  # characters of a job folder's name; the job number first keeps it unique
 
 
@@ -137,14 +137,19 @@ class SweepSummary(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         SweepSummary.failure = None  # a sweep before this one, in this process, is not ours
+        sweep_dir = LEDGER.claim(config.hydra.sweep.dir).folder
+        if earlier := outputs_in(sweep_dir, SWEEP_FILES):
+            # raised through Hydra, which turns an Exception in a callback into a warning
+            raise Fatal(ConfigError(
+                f"{sweep_dir}: already holds a sweep ({', '.join(earlier)}); linreg never "
+                f"writes over one: choose another folder with hydra.sweep.dir=..."))
         SweepSummary.running = config
-        sweep_dir = Path(config.hydra.sweep.dir)
         try:
             sweep_dir.mkdir(parents=True, exist_ok=True)
         except OSError:  # the launcher fails on it next, and cli.py says so in one line
             return
-        (sweep_dir / PLAN_FILE).write_text(json.dumps(sweep_plan(config), indent=2) + "\n")
         SweepSummary.started.append(sweep_dir)
+        (sweep_dir / PLAN_FILE).write_text(json.dumps(sweep_plan(config), indent=2) + "\n")
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
         from linreg import drawing
@@ -186,11 +191,15 @@ def raise_if_jobs_failed() -> None:
 
 
 def discard_empty() -> None:
-    """Remove sweep folders that no job reached (the sweep stopped on bad input)."""
+    """Remove what this process made for sweeps that no job reached (the sweep stopped on bad
+    input): the folder if it made it, else only its plan files (linreg/outputs.py)."""
     for sweep_dir in SweepSummary.started:
-        if sweep_dir.is_dir() and all(p.name in (PLAN_FILE, "multirun.yaml")
-                                      for p in sweep_dir.iterdir()):
-            shutil.rmtree(sweep_dir)
+        claim = LEDGER.claims.get(sweep_dir)
+        before = claim.before if claim is not None else frozenset()
+        made = [p.name for p in sweep_dir.iterdir() if p.name not in before] \
+            if sweep_dir.is_dir() else []
+        if all(name in SWEEP_FILES for name in made):
+            LEDGER.discard(sweep_dir)
 
 
 def _safe(value: str | None) -> str:

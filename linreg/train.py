@@ -4,8 +4,10 @@ Minibatch SGD on y_hat = X @ w + b with the loss's analytic gradient (no autogra
 no host synchronisation inside an epoch: losses are summed on the tensor side and read once
 per epoch, when the epoch's full-data numbers are taken.
 
-Ctrl-C or SIGTERM (`stop`, from cli.py's signal handlers) raises errors.Interrupted inside
-the loop, which catches it: the history keeps the whole epochs done, with status "interrupted".
+A stop (Ctrl-C, SIGTERM, SIGHUP; linreg/stopping.py) is raised inside an epoch's batches,
+and the loop catches it: the history keeps the whole epochs done, with status "interrupted".
+The end of an epoch (its numbers, `on_epoch`: the console, the events file) is not
+interrupted halfway; a stop asked there is raised as the next epoch starts.
 """
 
 from __future__ import annotations
@@ -17,8 +19,9 @@ from dataclasses import dataclass, field
 import torch
 
 from linreg.dataset import Data
-from linreg.errors import ConfigError, Interrupted
+from linreg.errors import ConfigError
 from linreg.model import predict
+from linreg.stopping import STOP
 
 
 @dataclass
@@ -54,29 +57,6 @@ class History:
     @property
     def epochs_run(self) -> int:
         return len(self.train_loss)
-
-
-class _Stop:
-    signum: int | None = None  # the signal that asked this process to stop
-    in_loop = False  # the training loop runs: the one place an interrupt is raised
-
-
-def stop(signum: int) -> None:
-    """Stop training: at once if the loop is running, else as soon as it starts (a run that has
-    finished training writes its results first). Raising anywhere else could break an import
-    under way (a C extension's), so the exception is kept for the loop."""
-    _Stop.signum = signum
-    if _Stop.in_loop:
-        raise Interrupted(signum)
-
-
-def stop_requested() -> int | None:
-    """The signal passed to `stop`, if any; cli.py resets it with `stop_reset`."""
-    return _Stop.signum
-
-
-def stop_reset() -> None:
-    _Stop.signum = None
 
 
 CHUNK_ROWS = 1 << 16  # rows gathered at a time: small next to a large X, large enough to be fast
@@ -118,25 +98,24 @@ def train(data: Data, w: torch.Tensor, b: torch.Tensor, loss, optimizer, cfg: Tr
                torch.empty(min(chunk_batches * size, n_rows), 1, dtype=y.dtype))
     start = time.perf_counter()
     try:
-        _Stop.in_loop = True
-        if _Stop.signum is not None:  # it came while the run was being set up
-            raise Interrupted(_Stop.signum)
         for epoch in range(cfg.epochs):
             order = torch.randperm(n_rows, generator=generator) if cfg.shuffle else None
             loss_sum = torch.zeros(1, 1, dtype=X.dtype)
-            for first in range(0, n_batches, chunk_batches):
-                X_chunk, y_chunk = _rows(X, y, order, first * size,
-                                         min((first + chunk_batches) * size, n_rows), buffers)
-                for i in range(min(chunk_batches, n_batches - first)):
-                    xb = X_chunk[i * size:(i + 1) * size]
-                    r = torch.addmm(b, xb, w).sub_(y_chunk[i * size:(i + 1) * size])
-                    loss.add_total(loss_sum, r)
-                    dr = loss.grad(r)
-                    torch.mm(xb.T, dr, out=w.grad)
-                    torch.sum(dr, dim=0, out=b.grad)
-                    optimizer.step()
-                    if trace is not None:
-                        trace.append(torch.cat([w.reshape(-1), b]))
+            with STOP.interruptible():
+                for first in range(0, n_batches, chunk_batches):
+                    X_chunk, y_chunk = _rows(X, y, order, first * size,
+                                             min((first + chunk_batches) * size, n_rows),
+                                             buffers)
+                    for i in range(min(chunk_batches, n_batches - first)):
+                        xb = X_chunk[i * size:(i + 1) * size]
+                        r = torch.addmm(b, xb, w).sub_(y_chunk[i * size:(i + 1) * size])
+                        loss.add_total(loss_sum, r)
+                        dr = loss.grad(r)
+                        torch.mm(xb.T, dr, out=w.grad)
+                        torch.sum(dr, dim=0, out=b.grad)
+                        optimizer.step()
+                        if trace is not None:
+                            trace.append(torch.cat([w.reshape(-1), b]))
             history.steps += n_batches
             if trace is not None:  # one host transfer per epoch
                 history.path.extend(torch.stack(trace).tolist())
@@ -146,13 +125,11 @@ def train(data: Data, w: torch.Tensor, b: torch.Tensor, loss, optimizer, cfg: Tr
                 on_epoch(epoch + 1, history)
             if history.status == "diverged":
                 break
-    except KeyboardInterrupt as stop:  # Ctrl-C, or SIGTERM (errors.Interrupted)
+    except KeyboardInterrupt as stop:  # a signal (errors.Interrupted)
         _keep_whole_epochs(history, n_batches, val is not None)
         history.interrupted_by = getattr(stop, "signal_name", "SIGINT")
         if history.status == "ok":  # a run whose last whole epoch diverged stays diverged
             history.status = "interrupted"
-    finally:
-        _Stop.in_loop = False
     history.train_s = time.perf_counter() - start
     return history
 

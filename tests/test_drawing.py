@@ -34,7 +34,7 @@ class TwoArgumentError(Exception):  # pickles, but cannot be unpickled
 @pytest.fixture
 def process():
     drawing.start()
-    yield drawing._process
+    yield drawing.DRAWER.popen
     drawing.stop()
 
 
@@ -97,7 +97,7 @@ def test_without_the_process_the_run_draws_its_own(process, figures, tmp_path, w
         process.kill()
         drawing.finish()
     assert all(is_picture(tmp_path / name) for name in figures)
-    assert drawing._process is None
+    assert drawing.DRAWER.popen is None
 
 
 def test_its_warnings_are_said_here(process, figures, tmp_path, caplog):
@@ -116,11 +116,11 @@ def test_a_run_that_does_not_wait_gets_its_metrics_json_after_its_figures(
     cfg = compose_config(["train.epochs=2"])
     first, second = tmp_path / "0", tmp_path / "1"
     run(cfg, first, quiet=True, wait=False)
-    assert len(drawing._pending) == 1  # returned with its figures still to be drawn
+    assert len(drawing.DRAWER.pending) == 1  # returned with its figures still to be drawn
     run(cfg, second, quiet=True, wait=False)  # it read the first's reply before sending
-    assert (first / "metrics.json").exists() and len(drawing._pending) == 1
+    assert (first / "metrics.json").exists() and len(drawing.DRAWER.pending) == 1
     drawing.finish()
-    assert not drawing._pending
+    assert not drawing.DRAWER.pending
     for folder in (first, second):
         assert all(is_picture(folder / name) for name in FIGURES)
         written = {p.name: p.stat().st_mtime_ns for p in folder.iterdir()}
@@ -129,9 +129,9 @@ def test_a_run_that_does_not_wait_gets_its_metrics_json_after_its_figures(
 
 def test_without_the_process_a_run_that_does_not_wait_is_done_at_once(compose_config,
                                                                       tmp_path):
-    assert drawing._process is None
+    assert drawing.DRAWER.popen is None
     run(compose_config(["train.epochs=2"]), tmp_path, quiet=True, wait=False)
-    assert (tmp_path / "metrics.json").exists() and not drawing._pending
+    assert (tmp_path / "metrics.json").exists() and not drawing.DRAWER.pending
 
 
 def test_a_job_whose_figures_fail_after_it_returned_is_recorded_as_failed(

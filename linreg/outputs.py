@@ -1,0 +1,113 @@
+"""What linreg writes into a run folder, and the rule that it removes only what it made.
+
+A run's folder (hydra.run.dir, or a sweep's job folder) holds the names in RUN_FILES and
+TensorBoard's events files. Before Hydra makes a folder, `LEDGER.claim` records what was
+already there; when bad input or a fault ends a run that has no result, `LEDGER.discard`
+removes what this process made and nothing else:
+- a folder that did not exist: removed, with the parents this process made for it that are
+  left empty (never the folder the parents started from, never the working directory);
+- a folder that existed (`hydra.run.dir=.`, `hydra.run.dir=results`): only the entries of
+  RUN_FILES that were not there before; the user's own files stay.
+A folder that already holds a linreg result is refused before any work (`refuse_result`):
+linreg never mixes two runs' files, nor writes over a result.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import shutil
+from dataclasses import dataclass, field
+from pathlib import Path
+
+METRICS_FILE = "metrics.json"
+LOG_FILE = "train.log"
+EVENTS_PREFIX = "events.out.tfevents."
+# what a run writes into its folder (Hydra's record, linreg's log, results and figures)
+RUN_FILES = (".hydra", LOG_FILE, METRICS_FILE, "fit.png", "loss.png", "trajectory.png")
+# what a sweep writes into its own folder, beside the job folders
+SWEEP_FILES = ("sweep.json", "multirun.yaml", "summary.csv", "summary.png")
+
+
+def is_output(name: str, names: tuple[str, ...] = RUN_FILES) -> bool:
+    """Whether a file name is one linreg writes (a temporary file of its own included)."""
+    return name in names or name.startswith((EVENTS_PREFIX, ".metrics-", ".figure-"))
+
+
+def outputs_in(folder: Path, names: tuple[str, ...] = RUN_FILES) -> list[str]:
+    """The names in `folder` that a linreg run (or sweep, with SWEEP_FILES) writes."""
+    try:
+        return sorted(entry.name for entry in os.scandir(folder) if is_output(entry.name, names))
+    except (FileNotFoundError, NotADirectoryError):
+        return []
+
+
+@dataclass
+class Claim:
+    """A folder as it was before this process wrote into it."""
+
+    folder: Path  # absolute
+    cwd: Path  # the working directory then (Hydra may change it: hydra.job.chdir)
+    existed: bool
+    base: Path  # the nearest ancestor that existed: never removed
+    before: frozenset[str] = frozenset()  # its entries, if it existed
+
+
+@dataclass
+class Ledger:
+    """The folders this process has claimed, by absolute path."""
+
+    claims: dict[Path, Claim] = field(default_factory=dict)
+    run_folder: Path | None = None  # a single run's folder, claimed by config.ClaimRunFolder
+
+    def claim(self, folder: str | Path) -> Claim:
+        """Record `folder` as it is now, before anything is written into it."""
+        cwd = Path.cwd()
+        folder = Path(os.path.abspath(cwd / folder))
+        if folder in self.claims:
+            return self.claims[folder]
+        base = folder
+        while not base.exists() and base != base.parent:
+            base = base.parent
+        existed = base == folder
+        before = frozenset(os.listdir(folder)) if existed and folder.is_dir() else frozenset()
+        claim = self.claims[folder] = Claim(folder, cwd, existed, base, before)
+        return claim
+
+    def discard(self, folder: str | Path) -> None:
+        """Remove what this process made for `folder` (see the module's docstring)."""
+        folder = Path(os.path.abspath(folder))
+        claim = self.claims.pop(folder, None)
+        if claim is None:
+            return  # not claimed: not ours to remove
+        if Path.cwd() != claim.cwd and (folder == Path.cwd() or folder in Path.cwd().parents):
+            os.chdir(claim.cwd)  # hydra.job.chdir: leave the folder before removing it
+        if claim.existed:
+            for name in outputs_in(folder, RUN_FILES + SWEEP_FILES):
+                if name not in claim.before:
+                    _remove(folder / name)
+            return
+        _remove(folder)
+        for parent in folder.parents:
+            if parent == claim.base or parent in claim.cwd.parents or parent == claim.cwd:
+                break
+            try:
+                parent.rmdir()
+            except OSError:  # not empty: another run's folder is in it
+                break
+
+    def reset(self) -> None:
+        self.claims.clear()
+        self.run_folder = None
+
+
+def _remove(path: Path) -> None:
+    if path.is_dir() and not path.is_symlink():
+        shutil.rmtree(path, ignore_errors=True)
+    else:
+        with contextlib.suppress(OSError):  # gone already, or never made (a path under a file)
+            path.unlink()
+
+
+LEDGER = Ledger()  # this process's claims; reset by cli.main
+
