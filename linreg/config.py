@@ -21,7 +21,7 @@ from omegaconf.errors import MissingMandatoryValue
 
 from linreg import dataset, init, loss, optimizer
 from linreg.errors import ConfigError, Fatal, LinregError
-from linreg.outputs import LEDGER, outputs_in
+from linreg.outputs import LEDGER, outputs_in, refusal
 from linreg.plots import PlotConfig
 from linreg.sweep import SummaryConfig
 from linreg.train import TrainConfig
@@ -99,10 +99,7 @@ class ClaimRunFolder(Callback):
         LEDGER.run_folder = claim.folder
         try:
             if found := outputs_in(claim.folder):
-                shown = ", ".join(found[:3]) + (", ..." if len(found) > 3 else "")
-                raise ConfigError(
-                    f"{claim.folder}: already holds a linreg run ({shown}); linreg never "
-                    f"writes over one: choose another folder with hydra.run.dir=...")
+                raise ConfigError(refusal(claim.folder, found, "run", "hydra.run.dir"))
             task = copy.deepcopy(config)  # validated before any folder is made
             with read_write(task), open_dict(task):
                 del task["hydra"]

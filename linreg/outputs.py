@@ -42,6 +42,13 @@ def outputs_in(folder: Path, names: tuple[str, ...] = RUN_FILES) -> list[str]:
         return []
 
 
+def refusal(folder: Path, found: list[str], what: str, key: str) -> str:
+    """The one line for a folder that already holds a linreg run or sweep (`what`)."""
+    shown = ", ".join(found[:3]) + (", ..." if len(found) > 3 else "")
+    return (f"{folder}: already holds a linreg {what} ({shown}); linreg never writes over "
+            f"one: choose another folder with {key}=...")
+
+
 @dataclass
 class Claim:
     """A folder as it was before this process wrote into it."""

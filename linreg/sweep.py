@@ -32,7 +32,7 @@ from omegaconf import DictConfig, OmegaConf
 from linreg import compare
 from linreg.compare import Metric
 from linreg.errors import ConfigError, Fatal, LinregError
-from linreg.outputs import LEDGER, SWEEP_FILES, outputs_in
+from linreg.outputs import LEDGER, SWEEP_FILES, outputs_in, refusal
 
 log = logging.getLogger(__name__)
 
@@ -140,9 +140,7 @@ class SweepSummary(Callback):
         sweep_dir = LEDGER.claim(config.hydra.sweep.dir).folder
         if earlier := outputs_in(sweep_dir, SWEEP_FILES):
             # raised through Hydra, which turns an Exception in a callback into a warning
-            raise Fatal(ConfigError(
-                f"{sweep_dir}: already holds a sweep ({', '.join(earlier)}); linreg never "
-                f"writes over one: choose another folder with hydra.sweep.dir=..."))
+            raise Fatal(ConfigError(refusal(sweep_dir, earlier, "sweep", "hydra.sweep.dir")))
         SweepSummary.running = config
         try:
             sweep_dir.mkdir(parents=True, exist_ok=True)
