@@ -108,7 +108,7 @@ def main() -> None:
         # Hydra could not make the run folder, a file in it could not be written, a full disk
         multirun = any(arg in ("-m", "--multirun") for arg in sys.argv[1:])
         error = unwritable_folder(exc, "hydra.sweep.dir" if multirun else "hydra.run.dir",
-                                  folder=_Now.run_dir)
+                                  folder=_Now.run_dir or LEDGER.run_folder)
         if debug or error is None:
             raise
         _discard_unfinished()  # nothing half-written stays
@@ -130,22 +130,28 @@ def _task(cfg: DictConfig) -> dict | float | str:
     if swept and not sweep.in_sweep():  # a lesson preset that sweeps, run without -m
         log.warning("this config sweeps %s: add -m to run every job; running one job with "
                     "the base settings", ", ".join(swept))
+    if sweep.in_sweep():
+        LEDGER.claim_job(run_dir)
     started = time.perf_counter()
     try:
         # a sweep's job leaves its figures to be drawn while the next job runs
         result = run(cfg, run_dir, quiet=sweep.in_sweep(), wait=not sweep.in_sweep())
     except Exception as exc:
-        debug = os.environ.get("LINREG_DEBUG") == "1"
-        if sweep.in_sweep() and not debug:
-            if (full := unwritable_folder(exc, "hydra.sweep.dir", folder=run_dir)) is not None:
-                raise Fatal(full) from None  # a full disk: every later job would fail too
+        if os.environ.get("LINREG_DEBUG") == "1":
+            raise
+        key = "hydra.sweep.dir" if sweep.in_sweep() else "hydra.run.dir"
+        unwritable = unwritable_folder(exc, key, folder=run_dir)  # a full disk, say
+        if sweep.in_sweep():
+            if unwritable is not None:  # every later job would fail too
+                LEDGER.discard(run_dir)
+                raise Fatal(unwritable) from None
             # one job of a sweep that raises is a result (status failed); the others still run
             return sweep.record_failure(run_dir, exc, started)
-        if debug or not isinstance(exc, LinregError):
+        if unwritable is None and not isinstance(exc, LinregError):
             raise
-        # nothing was trained: leave no folder that looks like a result
+        # nothing was recorded: leave no folder that looks like a result, nor half of one
         LEDGER.discard(run_dir)
-        _fail(exc)
+        _fail(unwritable or exc)
     if STOP.signum is not None:  # the results are written; now stop, and a sweep with it
         raise Interrupted(STOP.signum)
     log.info("w = %s, b = %s", _fmt(result["w"]), _fmt(result["b"]))

@@ -25,6 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from linreg.errors import LinregError
+from linreg.outputs import written_whole
 
 CSV_FILE, PNG_FILE = "summary.csv", "summary.png"
 
@@ -149,9 +150,11 @@ def summarise(jobs: list[Job], out_dir: Path, metric: str, keys: list[str] = ())
     out_dir.mkdir(parents=True, exist_ok=True)
     write_csv(out_dir / CSV_FILE, jobs, ranked, keys)
     from linreg import drawing  # by the drawing process of a sweep, which has matplotlib
+    from linreg.stopping import SUMMARY_AFTER_STOP_S
     from linreg.summary_figure import SummaryPicture
 
-    drawing.draw(out_dir, {PNG_FILE: SummaryPicture(jobs, keys, metric)}, "en")
+    drawing.draw(out_dir, {PNG_FILE: SummaryPicture(jobs, keys, metric)}, "en",
+                 after_stop_s=SUMMARY_AFTER_STOP_S)
     return ranking_text(ranked, keys, metric)
 
 
@@ -160,7 +163,7 @@ def write_csv(path: Path, jobs: list[Job], ranked: list[Job], keys: list[str]) -
     fields = ["job", "folder", "overrides", *keys, "status", "rank", "epochs_run", "train_loss",
               "full_mse", "mse_ols", "r2", "w", "b", "w_ols", "b_ols", "dist_ols", "wall_s",
               "error"]
-    with open(path, "w", newline="") as f:
+    with written_whole(path, newline="") as f:
         writer = csv.DictWriter(f, fieldnames=fields)
         writer.writeheader()
         for job in jobs:

@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import BinaryIO
 
 from linreg import metrics, plots, summary_figure, trajectory
-from linreg.stopping import STOP
+from linreg.stopping import AFTER_STOP_S, STOP
 
 Picture = (plots.LineFit | plots.PredictedFit | plots.LossCurves | trajectory.PathPicture
            | summary_figure.SummaryPicture)
@@ -56,6 +56,7 @@ class DrawingProcess:
     popen: subprocess.Popen | None = None
     pending: collections.deque = field(default_factory=collections.deque)  # sent, unread
     sent_any: bool = False  # at exit, a process that has drawn nothing is not waited for
+    after_stop_s: float = AFTER_STOP_S  # the figures' time after a stop, for the request sent
 
 
 DRAWER = DrawingProcess()
@@ -119,16 +120,18 @@ if hasattr(os, "register_at_fork"):
 
 
 def draw(run_dir: Path, pictures: dict[str, Picture], lang: str,
-         then_write: dict | None = None, wait: bool = True) -> None:
+         then_write: dict | None = None, wait: bool = True,
+         after_stop_s: float = AFTER_STOP_S) -> None:
     """Draw `pictures` ({file name: picture}) into `run_dir`, then write `then_write` (a run's
     metrics) as its metrics.json.
 
     `wait`: return once done, raising what drawing raised (metrics.json is then not written).
     Otherwise, with a drawing process, return at once: if drawing fails, the process writes
     the failure as the run's metrics.json (status "failed"), and `finish` says so.
-    After a stop (Ctrl-C, SIGTERM), figures get what is left of stopping.AFTER_STOP_S; those
-    not drawn by then are skipped, and metrics.json is written all the same."""
+    After a stop (Ctrl-C, SIGTERM), figures get what is left of `after_stop_s` since the
+    stop; those not drawn by then are skipped, and metrics.json is written all the same."""
     finish()  # the reply to the request before: one at a time in the pipe, read in order
+    DRAWER.after_stop_s = after_stop_s
     request = (str(run_dir), pictures, lang, then_write, not wait)
     if DRAWER.popen is not None:
         try:
@@ -188,7 +191,7 @@ def _wait(fd: int, writing: bool) -> None:
     silence, has passed. A stopped (SIGSTOP) or hung drawing process holds no run hostage."""
     waited = 0.0
     while True:
-        left = STOP.left()
+        left = STOP.left(DRAWER.after_stop_s)
         if (left is not None and left <= 0) or waited >= HANG_S:
             raise _Late
         step = min(0.1, left) if left is not None else 0.1
@@ -250,7 +253,7 @@ class RemoteError(Exception):
 def draw_all(run_dir: Path, pictures: dict[str, Picture], lang: str) -> None:
     """Draw every picture into run_dir, here; after a stop, those that its budget allows."""
     for name, picture in pictures.items():
-        if (left := STOP.left()) is not None and left <= 0:
+        if (left := STOP.left(DRAWER.after_stop_s)) is not None and left <= 0:
             log.warning("%s not drawn in %s: the stop left no time for it", name, run_dir)
             continue
         draw_picture(Path(run_dir) / name, picture, lang)

@@ -65,10 +65,11 @@ def unwritable_folder(exc: BaseException, key: str,
     if seen is None:
         return None
     if seen.errno in DISK_FULL:  # name the folder, not the temporary file that met it
-        where = folder or Path(seen.filename).parent
-        return ConfigError(f"{Path(where).resolve()}: no space left on the device; nothing of "
-                           f"the run was kept (free some space, or choose another folder "
-                           f"with {key}=...)")
+        where = folder or (Path(seen.filename).parent if seen.filename else None)
+        named = f"{Path(where).resolve()}: " if where is not None else f"{key}: "
+        return ConfigError(f"{named}no space left on the device; linreg stopped and removed "
+                           f"what it had not finished (free some space, or choose another "
+                           f"folder with {key}=...)")
     if seen.filename is None:
         return None
     return ConfigError(f"{Path(seen.filename).resolve()}: cannot write the output folder "

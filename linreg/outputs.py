@@ -17,8 +17,12 @@ from __future__ import annotations
 import contextlib
 import os
 import shutil
+import tempfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import IO, Any
 
 METRICS_FILE = "metrics.json"
 LOG_FILE = "train.log"
@@ -29,9 +33,29 @@ RUN_FILES = (".hydra", LOG_FILE, METRICS_FILE, "fit.png", "loss.png", "trajector
 SWEEP_FILES = ("sweep.json", "multirun.yaml", "summary.csv", "summary.png")
 
 
+TMP_PREFIX = ".linreg-"  # a file being written, renamed to its name once whole
+
+
 def is_output(name: str, names: tuple[str, ...] = RUN_FILES) -> bool:
     """Whether a file name is one linreg writes (a temporary file of its own included)."""
-    return name in names or name.startswith((EVENTS_PREFIX, ".metrics-", ".figure-"))
+    return name in names or name.startswith((EVENTS_PREFIX, TMP_PREFIX))
+
+
+@contextmanager
+def written_whole(path: Path, mode: str = "w", **options: Any) -> Iterator[IO]:
+    """A file to write `path` through: a temporary file beside it, renamed to `path` once
+    closed, so that a reader (or a crash, or a full disk) sees the whole file or none."""
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{TMP_PREFIX}{path.name}-",
+                               suffix=".tmp")
+    try:
+        with os.fdopen(fd, mode, **options) as f:
+            yield f
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; results are for everyone to read
+        os.replace(tmp, path)
+    except BaseException:  # an error, or Ctrl-C: no half-written file stays behind
+        with contextlib.suppress(FileNotFoundError):  # already renamed when it struck
+            os.unlink(tmp)
+        raise
 
 
 def outputs_in(folder: Path, names: tuple[str, ...] = RUN_FILES) -> list[str]:
@@ -80,6 +104,14 @@ class Ledger:
         before = frozenset(os.listdir(folder)) if existed and folder.is_dir() else frozenset()
         claim = self.claims[folder] = Claim(folder, cwd, existed, base, before)
         return claim
+
+    def claim_job(self, folder: str | Path) -> None:
+        """A sweep's job folder, which Hydra has just made inside a sweep folder claimed by
+        this process: it is this process's own if the sweep folder did not hold it before."""
+        folder = Path(os.path.abspath(folder))
+        sweep = self.claims.get(folder.parent)
+        if sweep is not None and folder.name not in sweep.before:
+            self.claims[folder] = Claim(folder, sweep.cwd, existed=False, base=folder.parent)
 
     def discard(self, folder: str | Path) -> None:
         """Remove what this process made for `folder` (see the module's docstring)."""

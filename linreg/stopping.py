@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from linreg.errors import Interrupted
 
 AFTER_STOP_S = 1.0  # for a stopped run's figures; its metrics.json and events come first
+SUMMARY_AFTER_STOP_S = 1.5  # for a stopped sweep's summary.png, drawn after its last job's
 
 
 @dataclass

@@ -31,8 +31,8 @@ from omegaconf import DictConfig, OmegaConf
 
 from linreg import compare
 from linreg.compare import Metric
-from linreg.errors import ConfigError, Fatal, LinregError
-from linreg.outputs import LEDGER, SWEEP_FILES, outputs_in, refusal
+from linreg.errors import ConfigError, Fatal, LinregError, unwritable_folder
+from linreg.outputs import LEDGER, SWEEP_FILES, outputs_in, refusal, written_whole
 
 log = logging.getLogger(__name__)
 
@@ -132,7 +132,7 @@ class SweepSummary(Callback):
     """Plan before the first job, summary after the last (the basic launcher and all others)."""
 
     started: list[Path] = []  # sweep folders this process made, for `discard_empty`
-    failure: SweepFailed | None = None  # set when the sweep ends with failed jobs
+    failure: LinregError | None = None  # set when the sweep ends with failed jobs
     running: DictConfig | None = None  # the sweep under way, for `summarise_so_far`
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
@@ -144,12 +144,25 @@ class SweepSummary(Callback):
         SweepSummary.running = config
         try:
             sweep_dir.mkdir(parents=True, exist_ok=True)
-        except OSError:  # the launcher fails on it next, and cli.py says so in one line
-            return
-        SweepSummary.started.append(sweep_dir)
-        (sweep_dir / PLAN_FILE).write_text(json.dumps(sweep_plan(config), indent=2) + "\n")
+            SweepSummary.started.append(sweep_dir)
+            with written_whole(sweep_dir / PLAN_FILE) as f:
+                f.write(json.dumps(sweep_plan(config), indent=2) + "\n")
+        except OSError as exc:  # a folder that cannot be made, a full disk
+            raise Fatal(unwritable_folder(exc, "hydra.sweep.dir", folder=sweep_dir)) from None
 
     def on_multirun_end(self, config: DictConfig, **kwargs: Any) -> None:
+        """The summary; a failure to write it (a full disk) ends the command with one line,
+        not with Hydra's warning."""
+        try:
+            self._summarise(config)
+        except Exception as exc:
+            SweepSummary.running = None
+            sweep_dir = Path(config.hydra.sweep.dir).resolve()
+            SweepSummary.failure = unwritable_folder(exc, "hydra.sweep.dir", folder=sweep_dir)
+            if SweepSummary.failure is None:
+                raise
+
+    def _summarise(self, config: DictConfig) -> None:
         from linreg import drawing
 
         drawing.finish()  # the last jobs' figures, and so their metrics.json
