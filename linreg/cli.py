@@ -64,6 +64,7 @@ def main() -> None:
     from hydra.errors import HydraException
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
+    from yaml import YAMLError  # a config file that does not parse: one line too
 
     from linreg import config, sweep, train  # noqa: F401  (config registers the schemas)
 
@@ -82,7 +83,7 @@ def main() -> None:
         if debug:
             raise
         _stop(exc if isinstance(exc, Interrupted) else Interrupted(signal.SIGINT))
-    except (LinregError, HydraException, OmegaConfBaseException) as exc:
+    except (LinregError, HydraException, OmegaConfBaseException, YAMLError) as exc:
         if debug:
             raise
         if not isinstance(exc, sweep.SweepFailed):
