@@ -49,8 +49,9 @@ class _Now:
 
 def main() -> None:
     debug = os.environ.get("LINREG_DEBUG") == "1"
-    # Let Hydra's own errors (unknown key, unknown option, wrong type) reach us un-printed.
-    os.environ.setdefault("HYDRA_FULL_ERROR", "1")
+    # Let Hydra's own errors (unknown key, unknown option, wrong type) reach us un-printed,
+    # whatever the user's environment says (with HYDRA_FULL_ERROR=0 Hydra prints them itself)
+    os.environ["HYDRA_FULL_ERROR"] = "1"
     # first: the imports below take seconds, Hydra's included (this module imports none)
     previous = _catch_signals()
     # At exit Python collects garbage over every object torch made (about 0.5 s): frozen,
