@@ -105,9 +105,10 @@ def _task(cfg: DictConfig) -> dict | float | str:
     """One run, or one job of a sweep: what hydra.main calls with the composed config."""
     from hydra.core.hydra_config import HydraConfig
 
-    from linreg import sweep, train
+    from linreg import sweep, train, watchdog
     from linreg.run import run  # after argument parsing: `linreg --help` stays quick
 
+    watchdog.watch_parent()  # a joblib worker ends soon after the command that started it
     hydra_cfg = HydraConfig.get()
     run_dir = _Now.run_dir = Path(hydra_cfg.runtime.output_dir)
     swept = hydra_cfg.sweeper.get("params") or {}
