@@ -2,7 +2,9 @@
 
 joblib's workers (loky) outlive a `linreg -m hydra/launcher=joblib ...` that was killed
 (SIGKILL, the out-of-memory killer): each finishes the job it has, however long it trains,
-then waits for more for loky's idle timeout (300 s): 7 minutes in all for a long job.
+then waits for more for loky's idle timeout (300 s), or for ever: seen once, a worker ended
+426 s after the kill and the other was still blocked reading loky's queue 28 minutes later,
+keeping loky's two resource trackers alive with it.
 hydra-joblib-launcher 1.2.0 has no setting that changes this: its keys (JobLibLauncherConf)
 are some of joblib.Parallel's, and loky's idle_worker_timeout, which Parallel would pass on, is
 not one of them and would only shorten the wait after the job. So the job watches: a daemon
