@@ -60,7 +60,8 @@ def main() -> None:
     # first: the imports below take seconds, Hydra's included (this module imports none)
     previous = _catch_signals()
     debug = os.environ.get("LINREG_DEBUG") == "1"
-    # Hydra's own errors (unknown key, unknown option, wrong type) reach us un-printed
+    # Hydra's own errors (unknown key, unknown option, wrong type) reach us un-printed,
+    # whatever the user's environment says (with HYDRA_FULL_ERROR=0 Hydra prints them itself)
     os.environ["HYDRA_FULL_ERROR"] = "1"
     # a console that is gone, or a full disk under train.log, is not worth a page of
     # "--- Logging error ---" per line: the run goes on, and its results say what failed
@@ -76,6 +77,7 @@ def main() -> None:
     from hydra.errors import HydraException
     from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
+    from yaml import YAMLError  # a config file that does not parse: one line too
 
     from linreg import config, sweep  # noqa: F401  (config registers the schemas)
 
@@ -99,7 +101,7 @@ def main() -> None:
         if debug:
             raise
         _stop(exc if isinstance(exc, Interrupted) else Interrupted(signal.SIGINT))
-    except (LinregError, HydraException, OmegaConfBaseException) as exc:
+    except (LinregError, HydraException, OmegaConfBaseException, YAMLError) as exc:
         if debug:
             raise
         _discard_unfinished()  # a sweep stopped by bad input leaves no folder behind
@@ -121,9 +123,10 @@ def _task(cfg: DictConfig) -> dict | float | str:
     """One run, or one job of a sweep: what hydra.main calls with the composed config."""
     from hydra.core.hydra_config import HydraConfig
 
-    from linreg import sweep
+    from linreg import sweep, watchdog
     from linreg.run import run  # after argument parsing: `linreg --help` stays quick
 
+    watchdog.watch_parent()  # a joblib worker ends soon after the command that started it
     hydra_cfg = HydraConfig.get()
     run_dir = _Now.run_dir = Path(hydra_cfg.runtime.output_dir)
     swept = hydra_cfg.sweeper.get("params") or {}

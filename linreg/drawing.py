@@ -66,6 +66,11 @@ def start() -> None:
     """Start the drawing process, once; without one, figures are drawn in this process."""
     if DRAWER.popen is not None:
         return
+    from linreg import mplconfig
+
+    # before the environment is copied: this process and any it starts (the drawing process, a
+    # joblib worker) then find a writable matplotlib folder, even with HOME=/dev/null
+    mplconfig.ensure_writable()
     # one BLAS thread: it forks (below), which threads make unsafe; and no module from the
     # working folder: it must import what the `linreg` command imports
     env = {**os.environ, "OPENBLAS_NUM_THREADS": "1", "OMP_NUM_THREADS": "1",

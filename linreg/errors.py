@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import errno
+import re
 import signal
+import sys
 from pathlib import Path
 
 
@@ -77,25 +79,123 @@ def unwritable_folder(exc: BaseException, key: str,
 
 
 def one_line(exc: BaseException) -> str:
-    """Condense a linreg, Hydra or OmegaConf error into one line that names the key at fault."""
+    """Condense a linreg, Hydra, OmegaConf or YAML error into one line that names the key at
+    fault, and the config file (and line) when the error is in one."""
     from hydra.errors import MissingConfigException
     from omegaconf.errors import OmegaConfBaseException
+    from yaml import MarkedYAMLError
 
     if isinstance(exc, LinregError):
         return str(exc)
+    if (syntax := _in_chain(exc, MarkedYAMLError)) is not None:
+        return _yaml_problem(syntax)
     if isinstance(exc, MissingConfigException) and exc.options is not None:
         # e.g. optimizer=adam: Hydra says "Could not find 'optimizer/adam'" over several lines
         group, _, option = (exc.missing_cfg_file or "").rpartition("/")
         choices = ", ".join(sorted(exc.options))
         return f"{group}: unknown option '{option}' (choose from {choices})"
+    # "In 'experiment/x': ConfigKeyError raised while composing config:", raised by Hydra while
+    # handling the error of that file (its __context__), when merging it into the config
+    composing = re.match(r"In '([^']+)': \w+ raised while composing config", str(exc))
+    if composing and isinstance(exc.__context__, OmegaConfBaseException):
+        return _in_file(composing.group(1), exc.__context__)
     cause = exc.__cause__ if isinstance(exc.__cause__, OmegaConfBaseException) else exc
     if isinstance(cause, OmegaConfBaseException) and getattr(cause, "full_key", None):
-        problem = str(getattr(cause, "msg", cause)).splitlines()[0]
-        if "not in struct" in problem or "not in '" in problem:
-            problem = "unknown key" + _valid_keys(cause)
-        return f"{cause.full_key}: {problem}"
+        return f"{cause.full_key}: {_key_problem(cause)}"
     lines = [line.strip() for line in str(exc).splitlines() if line.strip()]
     return lines[0] if lines else type(exc).__name__
+
+
+def _key_problem(exc: BaseException) -> str:
+    problem = str(getattr(exc, "msg", exc)).splitlines()[0]
+    if "not in struct" in problem or "not in '" in problem:
+        problem = "unknown key" + _valid_keys(exc)
+    return problem
+
+
+def _in_chain(exc: BaseException, kind: type[BaseException]) -> BaseException | None:
+    """`exc`, or the first error of type `kind` that it was raised from or while handling."""
+    seen: set[int] = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, kind):
+            return exc
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return None
+
+
+def _yaml_problem(exc) -> str:
+    """A config file that is not valid YAML (yaml.MarkedYAMLError): the file, line and column
+    where the parser stopped, what it expected, and where the construct began."""
+    mark = exc.problem_mark or exc.context_mark
+    where = f"{mark.name}, line {mark.line + 1}, column {mark.column + 1}" if mark else "YAML"
+    problem = exc.problem or exc.context or "not valid YAML"
+    began = exc.context_mark if exc.problem and exc.context else None
+    return f"{where}: {problem}" + (f" ({exc.context} on line {began.line + 1})" if began else "")
+
+
+def _in_file(config_path: str, exc: BaseException) -> str:
+    """A key of the config file `config_path` (experiment/x) that the config rejects: the file,
+    the key's line in it, the key and the problem."""
+    full_key = str(getattr(exc, "full_key", None) or "")
+    file = _config_file(config_path)
+    if file is None:
+        where = f"config '{config_path}'"
+    else:
+        line = _key_line(file, full_key)
+        where = f"{file}, line {line}" if line else str(file)
+    group = config_path.rpartition("/")[0].replace("/", ".")
+    if group and full_key == group:  # the whole file landed under its group's key
+        problem = (f"not a key of the config: this file's keys go under '{group}' unless its "
+                   "first line is '# @package _global_'")
+    else:
+        problem = _key_problem(exc)
+    return f"{where}: {full_key + ': ' if full_key else ''}{problem}"
+
+
+def _config_file(config_path: str) -> Path | None:
+    """The file Hydra read `config_path` from: in linreg's own conf/, else in --config-dir
+    (the order Hydra searches them in); None if neither has it (a hydra.searchpath folder)."""
+    from importlib.resources import files
+
+    roots = [Path(str(files("linreg.conf")))]
+    try:
+        from hydra._internal.utils import get_args_parser
+
+        config_dir = get_args_parser().parse_known_args(sys.argv[1:])[0].config_dir
+    except (ImportError, SystemExit, AttributeError):  # Hydra's parser moved, or refused
+        config_dir = None
+    if config_dir:
+        roots.append(Path(config_dir))
+    for root in roots:
+        file = root / f"{config_path}.yaml"
+        if file.is_file():
+            return file.resolve()
+    return None
+
+
+def _key_line(file: Path, full_key: str) -> int | None:
+    """The line of `full_key` (optimizer.lrr) in the YAML `file`, found by its longest tail
+    that the file holds: the file's keys may sit below its package (experiment.lr -> lr)."""
+    import yaml
+
+    try:
+        root = yaml.compose(file.read_text(encoding="utf-8"))
+    except (OSError, ValueError, yaml.YAMLError):
+        return None
+    keys = full_key.split(".") if full_key else []
+    for start in range(len(keys)):
+        node, line = root, None
+        for key in keys[start:]:
+            if not isinstance(node, yaml.MappingNode):
+                break
+            match = next(((k, v) for k, v in node.value if k.value == key), None)
+            if match is None:
+                break
+            line, node = match[0].start_mark.line + 1, match[1]
+        else:
+            return line
+    return None
 
 
 def _valid_keys(exc: BaseException) -> str:

@@ -31,6 +31,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from linreg import compare
 from linreg.compare import Metric
+from linreg.console import say
 from linreg.errors import ConfigError, Fatal, LinregError, unwritable_folder
 from linreg.outputs import LEDGER, SWEEP_FILES, outputs_in, refusal, written_whole
 
@@ -170,8 +171,8 @@ class SweepSummary(Callback):
         metric = config.summary.rank_by
         metric = metric.name if isinstance(metric, Metric) else str(metric)
         jobs = [compare.load(folder) for folder in compare.find_runs([sweep_dir])]
-        print(compare.summarise(jobs, sweep_dir, metric, read_plan(sweep_dir).get("swept", [])))
-        print(f"summary: {sweep_dir / compare.CSV_FILE}, {sweep_dir / compare.PNG_FILE}")
+        say(compare.summarise(jobs, sweep_dir, metric, read_plan(sweep_dir).get("swept", [])))
+        say(f"summary: {sweep_dir / compare.CSV_FILE}, {sweep_dir / compare.PNG_FILE}")
         failed = sorted((job for job in jobs if job.status == "failed"), key=lambda j: j.num)
         if failed:
             first = failed[0]

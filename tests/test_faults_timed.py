@@ -1,5 +1,6 @@
-"""Faults injected for real into the real command: a disk that fills up, a drawing process that
-hangs, signals at chosen moments. Each row names the fault, how it is injected, and what the
+"""The fault table's timed half (the other is tests/test_faults.py): faults injected for real
+into the real command: a disk that fills up, a drawing process that hangs, signals at chosen
+moments. Each row names the fault, how it is injected, and what the
 command must do: its exit status, its one line, how fast it leaves after the fault, and what
 it leaves on disk.
 
