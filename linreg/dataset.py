@@ -17,6 +17,10 @@ import numpy as np
 import torch
 from omegaconf import MISSING
 
+# Training computes in float32: data and settings beyond its largest number would overflow.
+FLOAT32_MAX = float(torch.finfo(torch.float32).max)
+FLOAT32_RANGE = "float32's range, ±3.4e+38 (training computes in float32)"
+
 
 @dataclass
 class DatasetConfig:
@@ -36,7 +40,7 @@ class SyntheticConfig(DatasetConfig):
     n_informative: int = field(default=10, metadata={"ge": 0})
     noise: float = field(default=15.0, metadata={"ge": 0})
     bias: float = 12.0
-    random_state: int = 42
+    random_state: int = field(default=42, metadata={"ge": 0, "le": 2**32 - 1})  # numpy's range
     # fraction of targets pushed far off (up, by outlier_shift standard deviations of y)
     outliers: float = field(default=0.0, metadata={"ge": 0, "le": 0.5})
     outlier_shift: float = 5.0
