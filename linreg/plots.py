@@ -61,7 +61,7 @@ LABELS = {
            "many_title": "Predicted against actual ({} features)",
            "train_loss": "train loss ({}, batch mean)", "full_mse": "full-data MSE",
            "train_mse": "MSE on all training rows",
-           "val_loss": "validation loss ({})", "ols_mse": "least-squares MSE {:.2f}",
+           "val_loss": "validation loss ({})", "ols_mse": "least-squares MSE {}",
            "loss_title": "Loss per epoch", "diverged": " (diverged at epoch {})",
            "interrupted": " (interrupted after epoch {})",
            "zero": " (loss 0 at epoch {}: below the log scale)",
@@ -77,7 +77,7 @@ LABELS = {
            "many_title": "预测值与实际值 ({} 个特征)",
            "train_loss": "训练损失 ({}, 批次平均)", "full_mse": "全部数据的 MSE",
            "train_mse": "全部训练数据的 MSE",
-           "val_loss": "验证损失 ({})", "ols_mse": "最小二乘 MSE {:.2f}",
+           "val_loss": "验证损失 ({})", "ols_mse": "最小二乘 MSE {}",
            "loss_title": "损失变化曲线", "diverged": " (第 {} 轮发散)",
            "interrupted": " (第 {} 轮后中断)",
            "zero": " (第 {} 轮损失为 0: 在对数坐标之下)",
@@ -307,41 +307,45 @@ def draw_loss(path: Path | BinaryIO, curves: LossCurves, lang: str = "en") -> Fi
         if curves.val_loss:
             lines.append((curves.val_loss, text["val_loss"].format(curves.loss_name)))
         epochs = curves.epoch_numbers()
-        shown: list[float] = []  # every finite value drawn
+        drawn: list[float] = []  # every finite loss drawn
         for values, label in lines:
             finite = [(e, v) for e, v in zip(epochs, values, strict=False) if math.isfinite(v)]
             if finite:
                 ax.plot(*zip(*finite, strict=True), marker=".", label=label)
-                shown += [v for _, v in finite]
-        if math.isfinite(curves.ols_mse):
-            ax.axhline(curves.ols_mse, color="k", ls="--", lw=1,
-                       label=text["ols_mse"].format(curves.ols_mse))
-            shown.append(curves.ols_mse)
+                drawn += [v for _, v in finite]
+        ols = [curves.ols_mse] if math.isfinite(curves.ols_mse) else []
+        for value in ols:
+            shown = f"{value:.2f}" if value == 0 or 0.01 <= value < 1e5 else f"{value:.3g}"
+            ax.axhline(value, color="k", ls="--", lw=1, label=text["ols_mse"].format(shown))
         title = text["loss_title"]
         if curves.status in ("diverged", "interrupted"):
             title += text[curves.status].format(epochs[-1] if epochs else 0)
-        title += _log_axis(ax, shown, text["zero"], lines, epochs)
+        if any(v > 0 for v in drawn):  # else every loss is 0 (or none finite): a linear axis
+            _log_axis(ax, [v for v in drawn + ols if v > 0])
+            zeros = [e for values, _ in lines
+                     for e, v in zip(epochs, values, strict=False) if v == 0]
+            title += text["zero"].format(min(zeros)) if zeros else ""
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set(xlabel=text["epoch"], ylabel=text["loss"], title=title)
-        if shown:  # else nothing is drawn, and matplotlib warns of an empty legend
+        if drawn or ols:  # else nothing is drawn, and matplotlib warns of an empty legend
             ax.legend(fontsize="small")
         save(fig, path)
     return fig  # for a test to read its labels
 
 
-def _log_axis(ax, shown: list[float], zero_note: str, lines: list, epochs: list[int]) -> str:
-    """A log y axis over the positive values shown, the least-squares line kept in view;
-    returns the title's note when a loss of 0 lies below it. Linear when nothing is > 0."""
+def _log_axis(ax, values: list[float]) -> None:
+    """A log y axis over `values` (all > 0): the least-squares line stays in view."""
+    ax.set_yscale("log")
+    low, high = min(values), max(values)
+    ax.set_ylim(low / 1.2, high * 1.2)
+    plain_log_ticks(ax, low, high)
+
+
+def plain_log_ticks(ax, low: float, high: float) -> None:
+    """On a log y axis showing low to high: 200, not 2 x 10^2, within two decades of everyday
+    sizes; powers beyond (without them, 6e-30 would read as "6")."""
     from matplotlib.ticker import ScalarFormatter
 
-    positive = [v for v in shown if v > 0]
-    if not positive:  # every loss exactly 0 (or none finite): a log axis has nothing to show
-        return ""
-    ax.set_yscale("log")
-    low, high = min(positive), max(positive)
-    ax.set_ylim(low / 1.2, high * 1.2)
-    if high / low < 100:  # 200, not 2 x 10^2; beyond two decades, powers
+    if high / low < 100 and low >= 1e-3 and high < 1e6:
         ax.yaxis.set_major_formatter(ScalarFormatter())
         ax.yaxis.set_minor_formatter(ScalarFormatter())
-    zeros = [e for values, _ in lines for e, v in zip(epochs, values, strict=False) if v == 0]
-    return zero_note.format(min(zeros)) if zeros else ""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from linreg.compare import Job, format_value, short_names
-from linreg.plots import save, spread
+from linreg.plots import plain_log_ticks, save, spread
 
 HEIGHT_IN = 5.2
 # margins in inches: tick labels and axis label left of each panel, below it, the title above
@@ -145,8 +145,6 @@ def _log_limits(ax, values: list[float], typical: float) -> float:
     """Log y from the smallest value to a few times the `typical` one (a few wild runs would
     flatten all the others); plain tick labels within two decades. Returns the top. A loss
     of 0 lies below a log axis: with nothing above 0 the axis is linear."""
-    from matplotlib.ticker import ScalarFormatter
-
     positive = [v for v in values if v > 0]
     if not positive:
         ax.set_yscale("linear")
@@ -155,9 +153,7 @@ def _log_limits(ax, values: list[float], typical: float) -> float:
     high = max(min(max(positive), 5 * typical) * 1.5, min(positive) * 1.5)
     ax.set_yscale("log")
     ax.set_ylim(low, high)
-    if high / low < 100:  # 200, not 2 x 10^2
-        ax.yaxis.set_major_formatter(ScalarFormatter())
-        ax.yaxis.set_minor_formatter(ScalarFormatter())
+    plain_log_ticks(ax, low, high)
     return high
 
 
