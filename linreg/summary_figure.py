@@ -98,7 +98,8 @@ def _draw_curves(ax, jobs: list[Job], labels: list[str], colours: list) -> None:
         _log_limits(ax, finished, statistics.median(starts) if starts else math.inf)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     failed = sum(job.status == "failed" for job in jobs)
-    ax.set(xlabel="epoch", ylabel="full-data MSE (log scale)",
+    log = " (log scale)" if ax.get_yscale() == "log" else ""  # linear when every MSE is 0
+    ax.set(xlabel="epoch", ylabel=f"full-data MSE{log}",
            title=f"Full-data MSE per epoch, {len(jobs)} runs"
            + (f" ({failed} failed: no curve)" if failed else ""))
 
