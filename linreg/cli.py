@@ -32,7 +32,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from linreg.errors import Fatal, Interrupted, LinregError, one_line, unwritable_folder
-from linreg.outputs import LEDGER, METRICS_FILE
+from linreg.outputs import LEDGER, METRICS_FILE, TMP_PREFIX
 from linreg.stopping import STOP
 
 if TYPE_CHECKING:
@@ -221,7 +221,7 @@ def _where() -> str:
     folder = _Now.run_dir
     if folder is None or not folder.exists():
         return "nothing was recorded"
-    for tmp in folder.glob(".metrics-*.tmp"):  # metrics.write's, cut short by os._exit
+    for tmp in folder.glob(f"{TMP_PREFIX}*"):  # files cut short by os._exit
         tmp.unlink(missing_ok=True)
     try:
         result = json.loads((folder / METRICS_FILE).read_text())

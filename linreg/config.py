@@ -4,13 +4,15 @@ Each group's option schemas live in the group's own module (dataset, init, optim
 `train` in train.py) and are registered here in Hydra's ConfigStore as `schema/<group>/<option>`,
 which each YAML file names in its defaults list. Hydra then rejects unknown keys and wrong types at
 compose time; `validate` adds the range rules, declared as field metadata next to each field
-(`{"gt": 0}` means "must be > 0").
+(`{"gt": 0}` means "must be > 0"). Beyond those, every float setting must be finite and within
+float32's range: training computes in float32, where a larger number overflows.
 """
 
 from __future__ import annotations
 
 import copy
 import dataclasses
+import math
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -20,6 +22,7 @@ from omegaconf import MISSING, DictConfig, OmegaConf, open_dict, read_write
 from omegaconf.errors import MissingMandatoryValue
 
 from linreg import dataset, init, loss, optimizer
+from linreg.dataset import FLOAT32_MAX, FLOAT32_RANGE
 from linreg.errors import ConfigError, Fatal, LinregError
 from linreg.outputs import LEDGER, outputs_in, refusal
 from linreg.plots import PlotConfig
@@ -31,7 +34,8 @@ GROUPS = {"dataset": dataset, "init": init, "optimizer": optimizer, "loss": loss
 
 @dataclass
 class RunConfig:
-    seed: int = 0
+    # torch.Generator.manual_seed's range (every seeded draw of a run is torch's)
+    seed: int = field(default=0, metadata={"ge": -2**63, "le": 2**64 - 1})
     train: TrainConfig = field(default_factory=TrainConfig)
     plot: PlotConfig = field(default_factory=PlotConfig)
     summary: SummaryConfig = field(default_factory=SummaryConfig)
@@ -67,7 +71,7 @@ def validate(cfg: DictConfig) -> RunConfig:
     _check_keys(cfg, run, "")
     for name in ("train", "plot", "summary", *GROUPS):
         _check_keys(cfg[name], getattr(run, name), f"{name}.")
-        _check_ranges(getattr(run, name), name)
+    _check_values(run, "")
     optimizer.check(run.optimizer)
     return run
 
@@ -80,14 +84,22 @@ def _check_keys(node: DictConfig, schema: Any, prefix: str) -> None:
             raise ConfigError(f"{prefix}{key}: unknown key (valid keys: {valid})")
 
 
-def _check_ranges(node: Any, prefix: str) -> None:
+def _check_values(node: Any, prefix: str) -> None:
+    """Every setting of `node` and of the dataclasses inside it against its field's rules."""
     for f in dataclasses.fields(node):
-        value = getattr(node, f.name)
+        key, value = f"{prefix}{f.name}", getattr(node, f.name)
+        if dataclasses.is_dataclass(value):
+            _check_values(value, f"{key}.")
+            continue
+        if isinstance(value, float) and not math.isfinite(value):
+            raise ConfigError(f"{key}: must be finite, got {value}")
+        if isinstance(value, float) and abs(value) > FLOAT32_MAX:
+            raise ConfigError(f"{key}: must be within {FLOAT32_RANGE}, got {value}")
         for rule, bound in f.metadata.items():
             holds, text = _RULES[rule]
             if not holds(value, bound):
                 shown = ", ".join(map(str, bound)) if isinstance(bound, tuple) else bound
-                raise ConfigError(f"{prefix}.{f.name}: must be {text.format(shown)}, got {value}")
+                raise ConfigError(f"{key}: must be {text.format(shown)}, got {value}")
 
 
 class ClaimRunFolder(Callback):

@@ -9,10 +9,12 @@ from __future__ import annotations
 import csv
 import math
 import os
+import stat
 from pathlib import Path
 
 import numpy as np
 
+from linreg.dataset import FLOAT32_MAX, FLOAT32_RANGE
 from linreg.errors import ConfigError, DataError
 
 DELIMITER_NAMES = {"\\t": "\t", "tab": "\t"}  # a tab is awkward to type on a command line
@@ -75,21 +77,39 @@ def read_csv(path: str, target: str | None, features: list[str] | None, delimite
 
 def _rows(file: Path, delimiter: str) -> list[tuple[int, list[str]]]:
     """(line number, fields) for every line that is not blank."""
-    if file.is_dir():
-        raise DataError(f"{file}: a folder, not a CSV file (dataset.path)")
-    if not file.is_file():
-        raise DataError(f"{file}: no such file (dataset.path)")
-    try:
-        # utf-8-sig: spreadsheet programs often start the file with a byte-order mark
-        with open(file, newline="", encoding="utf-8-sig") as f:
+    # utf-8-sig: spreadsheet programs often start the file with a byte-order mark
+    with open(_open(file), newline="", encoding="utf-8-sig") as f:
+        try:
             reader = csv.reader(f, delimiter=delimiter)
             return [(reader.line_num, row) for row in reader if any(v.strip() for v in row)]
-    except UnicodeDecodeError:
-        raise DataError(f"{file}: not a UTF-8 text file") from None
-    except csv.Error as exc:
-        raise DataError(f"{file}: not readable as CSV ({exc})") from None
-    except OSError as exc:
-        raise DataError(f"{file}: cannot be read ({exc.strerror})") from None
+        except UnicodeDecodeError:
+            raise DataError(f"{file}: not a UTF-8 text file") from None
+        except csv.Error as exc:
+            raise DataError(f"{file}: not readable as CSV ({exc})") from None
+        except OSError as exc:
+            raise DataError(f"{file}: cannot be read ({exc.strerror}) (dataset.path)") from None
+
+
+def _open(file: Path) -> int:
+    """A descriptor of `file` opened for reading, if it is a regular file; else a DataError
+    saying what is wrong with dataset.path."""
+    try:
+        # O_NONBLOCK: opening a FIFO would otherwise wait for a writer, forever
+        fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise DataError(f"{file}: no such file (dataset.path)") from None
+    except OSError as exc:  # no permission, a name too long, a loop of links...
+        raise DataError(f"{file}: cannot be opened ({exc.strerror}) (dataset.path)") from None
+    mode = os.fstat(fd).st_mode  # of what was opened: no race with a file replaced since
+    if stat.S_ISREG(mode):
+        return fd
+    os.close(fd)
+    kind = _KINDS.get(stat.S_IFMT(mode), "special file")
+    raise DataError(f"{file}: a {kind}, not a CSV file (dataset.path)")
+
+
+_KINDS = {stat.S_IFDIR: "folder", stat.S_IFIFO: "FIFO (named pipe)",
+          stat.S_IFCHR: "character device", stat.S_IFBLK: "block device", stat.S_IFSOCK: "socket"}
 
 
 def _check_names(file: Path, names: list[str]) -> None:
@@ -119,4 +139,6 @@ def _number(file: Path, line: int, column: str, text: str) -> float:
         raise DataError(f"{where}: '{text}' is not a number") from None
     if not math.isfinite(value):
         raise DataError(f"{where}: '{text}' is not a finite number")
+    if abs(value) > FLOAT32_MAX:
+        raise DataError(f"{where}: '{text}' is beyond {FLOAT32_RANGE}")
     return value

@@ -11,11 +11,18 @@ standardization itself happen after loading (linreg/preprocess.py), the same for
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass, field
 
 import numpy as np
 import torch
 from omegaconf import MISSING
+
+from linreg.errors import ConfigError
+
+# Training computes in float32: data and settings beyond its largest number would overflow.
+FLOAT32_MAX = float(torch.finfo(torch.float32).max)
+FLOAT32_RANGE = "float32's range, ±3.4e+38 (training computes in float32)"
 
 
 @dataclass
@@ -36,7 +43,7 @@ class SyntheticConfig(DatasetConfig):
     n_informative: int = field(default=10, metadata={"ge": 0})
     noise: float = field(default=15.0, metadata={"ge": 0})
     bias: float = 12.0
-    random_state: int = 42
+    random_state: int = field(default=42, metadata={"ge": 0, "le": 2**32 - 1})  # numpy's range
     # fraction of targets pushed far off (up, by outlier_shift standard deviations of y)
     outliers: float = field(default=0.0, metadata={"ge": 0, "le": 0.5})
     outlier_shift: float = 5.0
@@ -114,10 +121,19 @@ def make_regression(n_samples: int, n_features: int, n_informative: int, noise: 
 
 
 def load_synthetic(cfg: SyntheticConfig) -> Data:
+    _check_memory(cfg.n_samples, cfg.n_features)
     X, y, coef = make_regression(cfg.n_samples, cfg.n_features, cfg.n_informative, cfg.noise,
                                  cfg.bias, cfg.random_state)
+    # X is standard normal and |bias| within float32's range (config.validate), so only
+    # the noise, then the outliers, can carry a target beyond it
+    if (peak := _beyond_float32(y)) is not None:
+        raise ConfigError(f"dataset.noise: {cfg.noise} draws targets as large as {peak:.3g}, "
+                          f"beyond {FLOAT32_RANGE}")
     if cfg.outliers > 0:
         y = push_outliers(y, cfg.outliers, cfg.outlier_shift, cfg.random_state)
+        if (peak := _beyond_float32(y)) is not None:
+            raise ConfigError(f"dataset.outlier_shift: {cfg.outlier_shift} pushes targets as "
+                              f"far as {peak:.3g}, beyond {FLOAT32_RANGE}")
     return Data(
         X=torch.as_tensor(X, dtype=torch.float32),
         y=torch.as_tensor(y, dtype=torch.float32).reshape(-1, 1),
@@ -125,6 +141,30 @@ def load_synthetic(cfg: SyntheticConfig) -> Data:
         b_true=float(cfg.bias),
         source="synthetic",
     )
+
+
+def _check_memory(n_samples: int, n_features: int) -> None:
+    """Refuse, before numpy asks for it, data larger than the machine's memory."""
+    # at least: X and y in float64 as drawn, and in float32 as trained, at the same time
+    need = 12 * n_samples * (n_features + 1)
+    try:
+        have = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not known here (Windows): numpy will say
+        return
+    if need > have:
+        key = "dataset.n_features" if n_features > n_samples else "dataset.n_samples"
+        features = f"{n_features} feature" + ("s" if n_features > 1 else "")
+        raise ConfigError(f"{key}: {n_samples} rows of {features} need at least "
+                          f"{need / 2**30:,.0f} GiB of memory; this machine has "
+                          f"{have / 2**30:,.0f} GiB")
+
+
+def _beyond_float32(y: np.ndarray) -> float | None:
+    """The largest |y| if float32 cannot hold every value of y (it would be inf), else None."""
+    with np.errstate(over="ignore"):  # the overflow is what is looked for
+        if np.isfinite(y.astype(np.float32)).all():
+            return None
+    return float(np.abs(y).max())
 
 
 def push_outliers(y: np.ndarray, fraction: float, shift: float, seed: int) -> np.ndarray:

@@ -6,6 +6,9 @@ from dataclasses import dataclass, field
 
 import torch
 
+from linreg.dataset import FLOAT32_RANGE
+from linreg.errors import ConfigError
+
 
 @dataclass
 class TutorialInit:
@@ -44,4 +47,8 @@ def initial_params(cfg, n_features: int, seed: int) -> tuple[torch.Tensor, torch
         generator = torch.Generator().manual_seed(seed)
         w = torch.normal(cfg.mean, cfg.std, (n_features, 1), generator=generator)
         b = torch.normal(cfg.mean, cfg.std, (1,), generator=generator)
+        # mean and std are within float32's range (config.validate), mean + std * z may not be
+        if not (torch.isfinite(w).all() and torch.isfinite(b)):
+            raise ConfigError(f"init.std: {cfg.std} around init.mean {cfg.mean} draws a start "
+                              f"beyond {FLOAT32_RANGE}")
     return w, b

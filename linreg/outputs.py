@@ -45,16 +45,22 @@ def is_output(name: str, names: tuple[str, ...] = RUN_FILES) -> bool:
 def written_whole(path: Path, mode: str = "w", **options: Any) -> Iterator[IO]:
     """A file to write `path` through: a temporary file beside it, renamed to `path` once
     closed, so that a reader (or a crash, or a full disk) sees the whole file or none."""
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f"{TMP_PREFIX}{path.name}-",
-                               suffix=".tmp")
+    prefix = f"{TMP_PREFIX}{path.name}-"
+    try:
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")
+    except OSError as exc:  # a missing folder, say: named by the file wanted, not the temporary
+        exc.filename = str(path)
+        raise
     try:
         with os.fdopen(fd, mode, **options) as f:
             yield f
         os.chmod(tmp, 0o644)  # mkstemp makes it private; results are for everyone to read
         os.replace(tmp, path)
-    except BaseException:  # an error, or Ctrl-C: no half-written file stays behind
+    except BaseException as exc:  # an error, or Ctrl-C: no half-written file stays behind
         with contextlib.suppress(FileNotFoundError):  # already renamed when it struck
             os.unlink(tmp)
+        if isinstance(exc, OSError) and exc.filename == tmp:
+            exc.filename = str(path)
         raise
 
 

@@ -7,6 +7,7 @@ trajectory in the units training saw (standardized x when the run standardized).
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import TYPE_CHECKING, Any
 
@@ -16,10 +17,10 @@ import torch
 from linreg.dataset import Data
 from linreg.loss import MSE, Loss
 from linreg.model import LeastSquares, predict
-from linreg.plots import FIT_FILE, LOSS_FILE, Line, LineFit, LossCurves, PredictedFit
+from linreg.plots import FIT_FILE, LOSS_FILE, Line, LineFit, LossCurves, PredictedFit, spread
 from linreg.preprocess import Prepared, Standardizer
 from linreg.train import History
-from linreg.trajectory import TRAJECTORY_FILE, PathPicture
+from linreg.trajectory import TRAJECTORY_FILE, PathPicture, epoch_marks
 
 if TYPE_CHECKING:
     from linreg.config import RunConfig
@@ -27,21 +28,34 @@ if TYPE_CHECKING:
 MAX_TRACED_STEPS = 20_000  # beyond this the path is drawn per epoch: a line of 20k points is dense
 GRID = 121  # grid points per axis for the contours
 
+log = logging.getLogger(__name__)
+
 
 def of_run(settings: RunConfig, prepared: Prepared, history: History, reference: LeastSquares,
            loss_fn: Loss, ridge: LeastSquares | None, steps_per_epoch: int) -> dict[str, Any]:
-    """{file name: picture} for a run; trajectory.png only with one feature, drawn step by
-    step when history.path was traced, else epoch by epoch."""
+    """{file name: picture} for a run; trajectory.png only with one feature, drawn
+    step by step when history.path was traced, else epoch by epoch. A long history is drawn
+    from a selection of its epochs and steps (plots.spread): a figure needs no more."""
     data = prepared.train
+    epochs = spread(history.epochs_run)
+
+    def pick(values: list[float]) -> list[float]:
+        return [values[i] for i in epochs] if values else []
+
     pictures: dict[str, Any] = {
         FIT_FILE: fit_picture(data, history, reference, val=prepared.val,
                               scaler=prepared.scaler),
-        LOSS_FILE: LossCurves(history.train_loss, history.full_mse, reference.mse,
-                              settings.loss.name, history.val_loss, history.status),
+        LOSS_FILE: LossCurves(pick(history.train_loss), pick(history.full_mse), reference.mse,
+                              settings.loss.name, pick(history.val_loss), history.status,
+                              epochs=[i + 1 for i in epochs]),
     }
     if data.n_features == 1:
-        points = history.path or [[*history.w_start, history.b_start]] + [
-            [*w, b] for w, b in zip(history.w, history.b, strict=True)]
+        per_epoch = steps_per_epoch if history.path else 1
+        steps, points = _route(history, per_epoch)
+        if not any(math.isfinite(w) and math.isfinite(b) for w, b in points):
+            log.warning("%s not drawn: no point of the path is finite (it starts at w = %s, "
+                        "b = %s)", TRAJECTORY_FILE, history.w_start[0], history.b_start)
+            return pictures
         opt, train = settings.optimizer, settings.train
         subtitle = (f"{opt.name}, lr {opt.lr:g}, batch {train.batch_size}, {settings.loss.name}"
                     + (f", momentum {opt.momentum:g}" if opt.momentum else "")
@@ -49,8 +63,19 @@ def of_run(settings: RunConfig, prepared: Prepared, history: History, reference:
                     + (f", weight decay {opt.weight_decay:g}" if opt.weight_decay else ""))
         pictures[TRAJECTORY_FILE] = path_picture(
             data, loss_fn, points, reference, ridge=ridge, scaler=prepared.scaler,
-            steps_per_epoch=steps_per_epoch if history.path else 1, subtitle=subtitle)
+            steps_per_epoch=per_epoch, subtitle=subtitle, steps=steps)
     return pictures
+
+
+def _route(history: History, per_epoch: int) -> tuple[list[int], list[list[float]]]:
+    """The steps drawn (plots.spread, keeping those the figure marks) and [w, b] after each:
+    of the traced path, or else the start and the parameters after each epoch."""
+    n = len(history.path) if history.path else history.epochs_run + 1
+    steps = spread(n, keep=[e * per_epoch for e in epoch_marks((n - 1) // per_epoch)])
+    if history.path:
+        return steps, [history.path[i] for i in steps]
+    return steps, [[*history.w[i - 1], history.b[i - 1]] if i else
+                   [*history.w_start, history.b_start] for i in steps]
 
 
 def last_finite_epoch(history: History) -> int | None:
@@ -68,7 +93,8 @@ def fit_picture(data: Data, history: History, reference: LeastSquares, *,
     epoch = last_finite_epoch(history)
     drawn = None if epoch is None else (torch.tensor(history.w[epoch]).reshape(-1, 1),
                                         torch.tensor([history.b[epoch]]))
-    last_finite = epoch if epoch is not None and epoch != history.epochs_run - 1 else None
+    # the epoch's number, from 1 as loss.png counts them
+    last_finite = epoch + 1 if epoch is not None and epoch != history.epochs_run - 1 else None
     if data.n_features > 1:
         return PredictedFit(
             y=_numpy(data.y), ols_pred=_numpy(predict(data.X, reference.w, reference.b)),
@@ -97,9 +123,11 @@ def fit_picture(data: Data, history: History, reference: LeastSquares, *,
 
 def path_picture(data: Data, loss_fn: Loss, points: list[list[float]], reference: LeastSquares, *,
                  ridge: LeastSquares | None = None, scaler: Standardizer | None = None,
-                 steps_per_epoch: int = 1, subtitle: str = "") -> PathPicture:
+                 steps_per_epoch: int = 1, subtitle: str = "",
+                 steps: list[int] | None = None) -> PathPicture:
     """`points`: [w, b] at the start and after each step (steps_per_epoch of them an epoch)
-    or after each epoch (steps_per_epoch 1), in the units training saw."""
+    or after each epoch (steps_per_epoch 1), in the units training saw; `steps`: the step of
+    each point, when they are a selection."""
     ols = (float(reference.w), float(reference.b))
     ridge_wb = None if ridge is None else (float(ridge.w), float(ridge.b))
     true_wb = None
@@ -118,7 +146,8 @@ def path_picture(data: Data, loss_fn: Loss, points: list[list[float]], reference
                        loss=loss_surface(data, loss_fn, W, B).numpy(),
                        loss_name=type(loss_fn).__name__.lower(), route=route,
                        steps_per_epoch=steps_per_epoch, ols=ols, ridge=ridge_wb,
-                       true_wb=true_wb, subtitle=subtitle, standardized=scaler is not None)
+                       true_wb=true_wb, subtitle=subtitle, standardized=scaler is not None,
+                       steps=steps or [])
 
 
 def loss_surface(data: Data, loss: Loss, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:
@@ -138,11 +167,15 @@ def _square_view(points: list[Line], keep_near: Line) -> tuple[Line, float]:
 
     A diverging path runs off to infinity: only points within a few times the start's
     distance from `keep_near` set the view, and the rest of the path leaves the frame.
+    Points that are not finite never do; nor does `keep_near`, if it is not (an overflow).
     """
+    near = [p for p in points if math.isfinite(p[0]) and math.isfinite(p[1])] or [(0.0, 0.0)]
+    if math.isfinite(keep_near[0]) and math.isfinite(keep_near[1]):
+        reach = max(math.dist(near[0], keep_near), 1e-6)
+        near = [p for p in near if math.dist(p, keep_near) <= 3 * reach]
+    else:
+        keep_near = near[0]
     cw, cb = keep_near
-    reach = max(math.dist(points[0], keep_near), 1e-6)
-    near = [p for p in points if math.isfinite(p[0]) and math.isfinite(p[1])
-            and math.dist(p, keep_near) <= 3 * reach]
     ws, bs = [p[0] for p in near], [p[1] for p in near]
     centre = ((min(ws) + max(ws)) / 2, (min(bs) + max(bs)) / 2)
     half = max(max(ws) - min(ws), max(bs) - min(bs), 1e-3 * max(abs(cw), abs(cb), 1)) / 2

@@ -14,13 +14,16 @@ from __future__ import annotations
 import functools
 import logging
 import math
-from collections.abc import Iterator
+import os
+from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
 import numpy as np
+
+from linreg.outputs import written_whole
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -30,6 +33,20 @@ Line = tuple[float, float]  # (w, b): y = w x + b
 log = logging.getLogger(__name__)
 
 FIT_FILE, LOSS_FILE = "fit.png", "loss.png"
+MAX_POINTS = 2000  # of a curve or path in a figure: beyond a few thousand no one sees more
+
+
+def spread(n: int, keep: Iterable[int] = ()) -> list[int]:
+    """Which of n points a figure draws: all of them up to MAX_POINTS, else evenly spaced ones
+    (the shape), log-spaced ones (the start, where a loss falls fastest), the first and the
+    last, and `keep`; in order. Fast: numpy, whatever n is."""
+    if n <= MAX_POINTS:
+        return list(range(n))
+    even = np.linspace(0, n - 1, MAX_POINTS * 3 // 4)
+    early = np.geomspace(1, n, MAX_POINTS // 4) - 1
+    kept = np.fromiter(keep, dtype=np.float64)
+    chosen = np.unique(np.concatenate([even, early, kept]).round().astype(np.int64))
+    return chosen[(chosen >= 0) & (chosen < n)].tolist()
 
 
 @dataclass
@@ -45,9 +62,10 @@ LABELS = {
            "many_title": "Predicted against actual ({} features)",
            "train_loss": "train loss ({}, batch mean)", "full_mse": "full-data MSE",
            "train_mse": "MSE on all training rows",
-           "val_loss": "validation loss ({})", "ols_mse": "least-squares MSE {:.2f}",
+           "val_loss": "validation loss ({})", "ols_mse": "least-squares MSE {}",
            "loss_title": "Loss per epoch", "diverged": " (diverged at epoch {})",
            "interrupted": " (interrupted after epoch {})",
+           "zero": " (loss 0 at epoch {}: below the log scale)",
            "epoch": "epoch", "loss": "loss", "path_title": "Loss surface and the path of SGD",
            "start": "start", "end": "end", "ridge": "ridge: SGD's limit with weight decay",
            "path": "SGD path", "outside": "outside the frame", "after_epoch": "after epoch N",
@@ -60,9 +78,10 @@ LABELS = {
            "many_title": "预测值与实际值 ({} 个特征)",
            "train_loss": "训练损失 ({}, 批次平均)", "full_mse": "全部数据的 MSE",
            "train_mse": "全部训练数据的 MSE",
-           "val_loss": "验证损失 ({})", "ols_mse": "最小二乘 MSE {:.2f}",
+           "val_loss": "验证损失 ({})", "ols_mse": "最小二乘 MSE {}",
            "loss_title": "损失变化曲线", "diverged": " (第 {} 轮发散)",
            "interrupted": " (第 {} 轮后中断)",
+           "zero": " (第 {} 轮损失为 0: 在对数坐标之下)",
            "epoch": "轮次", "loss": "损失", "path_title": "损失曲面与 SGD 的路径",
            "start": "起点", "end": "终点", "ridge": "岭回归解 (带权重衰减的 SGD 极限)",
            "path": "SGD 路径", "outside": "在图外", "after_epoch": "第 N 轮之后",
@@ -140,7 +159,7 @@ class LineFit:
     y: np.ndarray
     ols: Line
     fit: Line | None  # the last epoch with finite parameters; None if there was none
-    last_finite: int | None = None  # that epoch, when the run ended in non-finite parameters
+    last_finite: int | None = None  # that epoch (from 1), when the run ended in non-finite ones
     x_val: np.ndarray | None = None
     y_val: np.ndarray | None = None
     true: Line | None = None
@@ -170,6 +189,11 @@ class LossCurves:
     loss_name: str
     val_loss: list[float] = field(default_factory=list)
     status: str = "ok"
+    # the epoch of each value, when a long run's are a selection (`spread`); empty: 1, 2, ...
+    epochs: list[int] = field(default_factory=list)
+
+    def epoch_numbers(self) -> list[int]:
+        return self.epochs or list(range(1, len(self.train_loss) + 1))
 
 
 def draw_fit(path: Path, picture: LineFit | PredictedFit, lang: str = "en") -> Figure:
@@ -201,9 +225,10 @@ def _draw_line_fit(ax, text: dict[str, str], label: str, p: LineFit) -> None:
     if p.true is not None:
         w, b = p.true
         ax.plot(grid, w * grid + b, color="tab:green", lw=1.5,
-                label=f"{text['true']}: y = {w:.3f} x + {b:.3f}")
+                label=f"{text['true']}: y = {number_text(w)} x + {number_text(b)}")
     w, b = p.ols
-    ax.plot(grid, w * grid + b, "k--", lw=1, label=f"{text['ols']}: y = {w:.3f} x + {b:.3f}")
+    ax.plot(grid, w * grid + b, "k--", lw=1,
+            label=f"{text['ols']}: y = {number_text(w)} x + {number_text(b)}")
     ax.set(xlabel=p.xlabel or text["x"], ylabel=text["y"], title=text["fit_title"])
     # the data set the frame: a line that ran off (a diverged run) leaves it, not squash it
     ys = [p.y] if p.y_val is None else [p.y, p.y_val]
@@ -234,10 +259,18 @@ def _figure() -> Figure:
     return fig
 
 
-def save(fig: Figure, path: Path | BinaryIO) -> None:
-    """A run's figure as PNG. zlib level 1, not 6: the same pixels in files about a tenth
-    larger, encoded in two thirds of the time (about 0.02 s of a run's three figures)."""
-    fig.savefig(path, format="png", dpi=120, pil_kwargs={"compress_level": 1})
+def save(fig: Figure, target: Path | BinaryIO, dpi: int = 120) -> None:
+    """A figure as PNG. zlib level 1, not 6: the same pixels in files about a tenth larger,
+    encoded in two thirds of the time (about 0.02 s of a run's three figures).
+
+    A path is written whole (outputs.written_whole): a process killed while saving leaves no
+    half-written PNG under the figure's name."""
+    options = {"format": "png", "dpi": dpi, "pil_kwargs": {"compress_level": 1}}
+    if not isinstance(target, str | os.PathLike):
+        fig.savefig(target, **options)
+        return
+    with written_whole(Path(target), "wb") as f:
+        fig.savefig(f, **options)
 
 
 def number_text(value: float) -> str:
@@ -246,12 +279,15 @@ def number_text(value: float) -> str:
 
 
 def _frame(ax, lo: float, hi: float) -> None:
-    margin = 0.08 * (hi - lo) or 1.0
+    if not (math.isfinite(lo) and math.isfinite(hi)):
+        return  # matplotlib's own limits
+    # all y equal: a margin relative to them (1.0 would vanish next to 1e30)
+    margin = 0.08 * (hi - lo) or 0.08 * abs(hi) or 1.0
     ax.set_ylim(lo - margin, hi + margin)
 
 
-def draw_loss(path: Path, curves: LossCurves, lang: str = "en") -> Figure:
-    from matplotlib.ticker import MaxNLocator, ScalarFormatter
+def draw_loss(path: Path | BinaryIO, curves: LossCurves, lang: str = "en") -> Figure:
+    from matplotlib.ticker import MaxNLocator
 
     with style(lang) as text:
         fig = _figure()
@@ -262,23 +298,46 @@ def draw_loss(path: Path, curves: LossCurves, lang: str = "en") -> Figure:
                  (curves.full_mse, full)]
         if curves.val_loss:
             lines.append((curves.val_loss, text["val_loss"].format(curves.loss_name)))
+        epochs = curves.epoch_numbers()
+        drawn: list[float] = []  # every finite loss drawn
         for values, label in lines:
-            finite = [(e, v) for e, v in enumerate(values, start=1) if math.isfinite(v)]
+            finite = [(e, v) for e, v in zip(epochs, values, strict=False) if math.isfinite(v)]
             if finite:
                 ax.plot(*zip(*finite, strict=True), marker=".", label=label)
-        ax.axhline(curves.ols_mse, color="k", ls="--", lw=1,
-                   label=text["ols_mse"].format(curves.ols_mse))
-        ax.set_yscale("log")
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        shown = [v for values, _ in lines for v in values if math.isfinite(v)] + [curves.ols_mse]
-        ax.set_ylim(min(shown) / 1.2, max(shown) * 1.2)  # the least-squares line stays in view
-        if max(shown) / min(shown) < 100:  # 200, not 2 x 10^2; beyond two decades, powers
-            ax.yaxis.set_major_formatter(ScalarFormatter())
-            ax.yaxis.set_minor_formatter(ScalarFormatter())
+                drawn += [v for _, v in finite]
+        ols = [curves.ols_mse] if math.isfinite(curves.ols_mse) else []
+        for value in ols:
+            shown = f"{value:.2f}" if value == 0 or 0.01 <= value < 1e5 else f"{value:.3g}"
+            ax.axhline(value, color="k", ls="--", lw=1, label=text["ols_mse"].format(shown))
         title = text["loss_title"]
         if curves.status in ("diverged", "interrupted"):
-            title += text[curves.status].format(len(curves.train_loss))
+            title += text[curves.status].format(epochs[-1] if epochs else 0)
+        if any(v > 0 for v in drawn):  # else every loss is 0 (or none finite): a linear axis
+            _log_axis(ax, [v for v in drawn + ols if v > 0])
+            zeros = [e for values, _ in lines
+                     for e, v in zip(epochs, values, strict=False) if v == 0]
+            title += text["zero"].format(min(zeros)) if zeros else ""
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set(xlabel=text["epoch"], ylabel=text["loss"], title=title)
-        ax.legend(fontsize="small")
+        if drawn or ols:  # else nothing is drawn, and matplotlib warns of an empty legend
+            ax.legend(fontsize="small")
         save(fig, path)
     return fig  # for a test to read its labels
+
+
+def _log_axis(ax, values: list[float]) -> None:
+    """A log y axis over `values` (all > 0): the least-squares line stays in view."""
+    ax.set_yscale("log")
+    low, high = min(values), max(values)
+    ax.set_ylim(low / 1.2, high * 1.2)
+    plain_log_ticks(ax, low, high)
+
+
+def plain_log_ticks(ax, low: float, high: float) -> None:
+    """On a log y axis showing low to high: 200, not 2 x 10^2, within two decades of everyday
+    sizes; powers beyond (without them, 6e-30 would read as "6")."""
+    from matplotlib.ticker import ScalarFormatter
+
+    if high / low < 100 and low >= 1e-3 and high < 1e6:
+        ax.yaxis.set_major_formatter(ScalarFormatter())
+        ax.yaxis.set_minor_formatter(ScalarFormatter())

@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from linreg.compare import Job, format_value, short_names
+from linreg.plots import plain_log_ticks, save, spread
 
 HEIGHT_IN = 5.2
 # margins in inches: tick labels and axis label left of each panel, below it, the title above
@@ -47,7 +48,7 @@ def draw(path: Path, picture: SummaryPicture) -> None:
     legend = fig.legend(loc="upper right", bbox_to_anchor=(1, 1), ncols=columns,
                         fontsize="small" if len(jobs) <= 20 else "x-small")
     _place_axes(fig, legend, width, panels=2 if one_key else 1)
-    fig.savefig(path, dpi=110)
+    save(fig, path, dpi=110)
 
 
 def _place_axes(fig, legend, width: float, panels: int) -> None:
@@ -75,7 +76,8 @@ def _draw_curves(ax, jobs: list[Job], labels: list[str], colours: list) -> None:
     finished, starts = [], []  # the y range comes from runs that did not diverge
     for job, label, colour in zip(jobs, labels, colours, strict=True):
         history = job.metrics.get("history", {}).get("full_mse") or []
-        points = [(e, v) for e, v in enumerate(history, 1) if v is not None and math.isfinite(v)]
+        points = [(i + 1, history[i]) for i in spread(len(history))
+                  if history[i] is not None and math.isfinite(history[i])]
         ax.plot(*zip(*points, strict=True) if points else ([], []), color=colour, lw=1.5,
                 label=label)  # a failed run has no curve, but its name stays in the legend
         if job.status == "diverged":  # where it blew up, on the top edge
@@ -84,8 +86,8 @@ def _draw_curves(ax, jobs: list[Job], labels: list[str], colours: list) -> None:
         elif points:
             finished += [v for _, v in points]
             starts.append(points[0][1])
-    mse_ols = {round(j.metrics["reference"]["mse_ols"], 6) for j in jobs
-               if "reference" in j.metrics}
+    mse_ols = {round(value, 6) for j in jobs
+               if (value := (j.metrics.get("reference") or {}).get("mse_ols")) is not None}
     if len(mse_ols) == 1:
         (value,) = mse_ols
         ax.axhline(value, color="k", ls="--", lw=1, label=f"least squares {value:.4g}")
@@ -96,7 +98,8 @@ def _draw_curves(ax, jobs: list[Job], labels: list[str], colours: list) -> None:
         _log_limits(ax, finished, statistics.median(starts) if starts else math.inf)
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     failed = sum(job.status == "failed" for job in jobs)
-    ax.set(xlabel="epoch", ylabel="full-data MSE (log scale)",
+    log = " (log scale)" if ax.get_yscale() == "log" else ""  # linear when every MSE is 0
+    ax.set(xlabel="epoch", ylabel=f"full-data MSE{log}",
            title=f"Full-data MSE per epoch, {len(jobs)} runs"
            + (f" ({failed} failed: no curve)" if failed else ""))
 
@@ -141,15 +144,17 @@ def _draw_against(ax, jobs: list[Job], key: str, name: str, metric: str, colours
 
 def _log_limits(ax, values: list[float], typical: float) -> float:
     """Log y from the smallest value to a few times the `typical` one (a few wild runs would
-    flatten all the others); plain tick labels within two decades. Returns the top."""
-    from matplotlib.ticker import ScalarFormatter
-
-    low, high = min(values) / 1.2, min(max(values), 5 * typical) * 1.5
+    flatten all the others); plain tick labels within two decades. Returns the top. A loss
+    of 0 lies below a log axis: with nothing above 0 the axis is linear."""
+    positive = [v for v in values if v > 0]
+    if not positive:
+        ax.set_yscale("linear")
+        return math.inf
+    low = min(positive) / 1.2
+    high = max(min(max(positive), 5 * typical) * 1.5, min(positive) * 1.5)
     ax.set_yscale("log")
     ax.set_ylim(low, high)
-    if high / low < 100:  # 200, not 2 x 10^2
-        ax.yaxis.set_major_formatter(ScalarFormatter())
-        ax.yaxis.set_minor_formatter(ScalarFormatter())
+    plain_log_ticks(ax, low, high)
     return high
 
 

@@ -9,7 +9,7 @@ module only draws, without torch, as linreg/plots.py does.
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -40,17 +40,26 @@ class PathPicture:
     true_wb: Line | None = None
     subtitle: str = ""
     standardized: bool = False
+    # the step (or epoch) after which each route point was taken, when a long route is a
+    # selection (plots.spread); empty: 0, 1, 2, ...
+    steps: list[int] = field(default_factory=list)
+
+    def step_numbers(self) -> list[int]:
+        return self.steps or list(range(len(self.route)))
 
 
-def _label_epochs(ax, route: list[Line], steps_per_epoch: int, centre: Line, half: float,
-                  word: str) -> None:
+def epoch_marks(epochs: int) -> list[int]:
+    """The epochs marked on the path: 1, 2, 5, 10, 20, 50, ... up to `epochs`."""
+    return [m * 10**k for k in range(6) for m in (1, 2, 5) if m * 10**k <= epochs]
+
+
+def _label_epochs(ax, p: PathPicture, centre: Line, half: float, word: str) -> None:
     """Small numbered dots after epochs 1, 2, 5, 10, 20, 50, ...: how far each epoch got."""
-    epochs = (len(route) - 1) // steps_per_epoch
-    marks = [m * 10**k for k in range(6) for m in (1, 2, 5) if m * 10**k <= epochs]
+    at = dict(zip(p.step_numbers(), p.route, strict=True))
     first = True
-    for epoch in marks:
-        w, b = route[epoch * steps_per_epoch]
-        if not (abs(w - centre[0]) < half and abs(b - centre[1]) < half):
+    for epoch in epoch_marks(max(at) // p.steps_per_epoch):
+        w, b = at.get(epoch * p.steps_per_epoch, (math.nan, math.nan))
+        if not (abs(w - centre[0]) < half and abs(b - centre[1]) < half):  # False for NaN
             continue
         ax.plot(w, b, "o", color="black", ms=3.5, zorder=4, label=word if first else None)
         ax.annotate(str(epoch), (w, b), xytext=(4, -9), textcoords="offset points",
@@ -60,6 +69,20 @@ def _label_epochs(ax, route: list[Line], steps_per_epoch: int, centre: Line, hal
 
 def _wb(w: float, b: float) -> str:
     return f"w = {number_text(w)}, b = {number_text(b)}"
+
+
+def _draw_surface(fig, ax, colorbar_box, W, B, Z, label: str) -> None:
+    """Filled contours of Z and their colour bar; what is not finite in Z is left blank."""
+    finite = Z[np.isfinite(Z)]
+    low, high = (float(finite.min()), float(finite.max())) if finite.size else (0.0, 1.0)
+    # levels rising with the square of k: evenly spaced rings on a quadratic (the MSE)
+    levels = np.unique([low + (high - low) * (k / LEVELS) ** 2 for k in range(LEVELS + 1)])
+    if len(levels) < 2:  # flat to float precision: one band (contourf needs two levels)
+        levels = np.array([low, low + max(abs(low), 1.0)])
+    Z = np.ma.masked_invalid(Z)
+    filled = ax.contourf(W, B, Z, levels=levels, cmap="Blues_r", alpha=0.85)
+    ax.contour(W, B, Z, levels=levels, colors="white", linewidths=0.6, alpha=0.8)
+    fig.colorbar(filled, cax=colorbar_box, format="%.4g", label=label)
 
 
 def draw_trajectory(path: Path, picture: PathPicture, lang: str = "en") -> Figure:
@@ -78,30 +101,29 @@ def draw_trajectory(path: Path, picture: PathPicture, lang: str = "en") -> Figur
         fig = Figure(figsize=(7.2, 7.2))
         ax = fig.add_axes((0.09, 0.19, 0.70, 0.70))
         colorbar_box = fig.add_axes((0.82, 0.19 + 0.70 * 0.075, 0.03, 0.70 * 0.85))
-        # levels rising with the square of k: evenly spaced rings on a quadratic (the MSE)
-        low, high = float(Z.min()), float(Z.max())
-        levels = [low + (high - low) * (k / LEVELS) ** 2 for k in range(LEVELS + 1)]
-        filled = ax.contourf(W, B, Z, levels=levels, cmap="Blues_r", alpha=0.85)
-        ax.contour(W, B, Z, levels=levels, colors="white", linewidths=0.6, alpha=0.8)
-        fig.colorbar(filled, cax=colorbar_box, format="%.4g",
-                     label=f"{text['loss']} ({p.loss_name})")
+        _draw_surface(fig, ax, colorbar_box, W, B, Z, f"{text['loss']} ({p.loss_name})")
 
         finite = [(w, b) for w, b in route if math.isfinite(w) and math.isfinite(b)]
-        ws, bs = [w for w, _ in finite], [b for _, b in finite]
-        steps = f" ({text['steps'].format(len(route) - 1)})" if per_step else ""
-        ax.plot(ws, bs, "-", color="tab:orange", lw=1.0 if per_step else 1.5, alpha=0.9,
-                marker="." if per_step else "o", ms=2.5 if per_step else 4,
-                label=text["path"] + steps)
-        _label_epochs(ax, route, p.steps_per_epoch, (cw, cb), half, text["after_epoch"])
-        ax.plot(*finite[0], "o", color="tab:green", ms=9, mec="black", label=text["start"])
+        if finite:  # else nothing of the path can be drawn; the rest of the picture can
+            ws, bs = [w for w, _ in finite], [b for _, b in finite]
+            steps = f" ({text['steps'].format(p.step_numbers()[-1])})" if per_step else ""
+            ax.plot(ws, bs, "-", color="tab:orange", lw=1.0 if per_step else 1.5, alpha=0.9,
+                    marker="." if per_step else "o", ms=2.5 if per_step else 4,
+                    label=text["path"] + steps)
+            _label_epochs(ax, p, (cw, cb), half, text["after_epoch"])
+            ax.plot(*finite[0], "o", color="tab:green", ms=9, mec="black",
+                    label=text["start"])
         ax.plot(*ols, "*", color="gold", ms=17, mec="black",
                 label=f"{text['ols']}: {_wb(*ols)}")
-        end = finite[-1]
-        outside = max(abs(end[0] - cw), abs(end[1] - cb)) > half
-        ax.plot(*end, "s", color="tab:red", ms=6, mec="black", zorder=5,
-                label=f"{text['end']}: {_wb(*end)}" + (f" ({text['outside']})" if outside else ""))
-        if p.loss_name != "mse":  # least squares is the lowest MSE, not the lowest MAE or Huber
-            i, j = np.unravel_index(int(Z.argmin()), Z.shape)
+        if finite:
+            end = finite[-1]
+            outside = max(abs(end[0] - cw), abs(end[1] - cb)) > half
+            ax.plot(*end, "s", color="tab:red", ms=6, mec="black", zorder=5,
+                    label=f"{text['end']}: {_wb(*end)}"
+                    + (f" ({text['outside']})" if outside else ""))
+        # least squares is the lowest MSE, not the lowest MAE or Huber
+        if p.loss_name != "mse" and np.isfinite(Z).any():
+            i, j = np.unravel_index(int(np.where(np.isfinite(Z), Z, np.inf).argmin()), Z.shape)
             lowest = (float(W[i, j]), float(B[i, j]))
             ax.plot(*lowest, "P", color="tab:pink", ms=10, mec="black",
                     label=f"{text['lowest'].format(p.loss_name)}: {_wb(*lowest)}")
@@ -112,8 +134,9 @@ def draw_trajectory(path: Path, picture: PathPicture, lang: str = "en") -> Figur
             ax.plot(*p.true_wb, "D", color="white", ms=7, mec="tab:green", mew=2,
                     label=f"{text['true_point']}: {_wb(*p.true_wb)}")
 
-        ax.set_xlim(cw - half, cw + half)
-        ax.set_ylim(cb - half, cb + half)
+        if math.isfinite(cw) and math.isfinite(cb) and half > 0:  # else matplotlib's limits
+            ax.set_xlim(cw - half, cw + half)
+            ax.set_ylim(cb - half, cb + half)
         ax.set_aspect("equal")  # equal units on both axes: the surface's true shape
         unit = f" ({text['standardized']} x)" if p.standardized else ""
         ax.set(xlabel=f"w{unit}", ylabel="b")

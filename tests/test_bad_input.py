@@ -11,6 +11,7 @@ real command, several at once (each start costs seconds of imports, not work).
 
 from __future__ import annotations
 
+import os
 import subprocess
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
@@ -24,6 +25,7 @@ from linreg.errors import LinregError, one_line
 from linreg.run import run
 
 FOLDER = object()  # as a row's `csv`: data.csv is a folder, not a file
+FIFO = object()  # as a row's `csv`: data.csv is a FIFO (named pipe), with no writer
 
 
 @dataclass
@@ -85,6 +87,59 @@ ROWS = [
         csv="x,c,y\n1,1,2\n2,1,4\n3,1,7\n", elsewhere="test_datasets.py"),
     Row("a preset that does not exist", ["+experiment=nope"],
         "experiment: unknown option 'nope' (choose from batch_size, data_size, init,"),
+    # every float setting: finite and within float32's range, the dtype training computes in
+    Row("lr beyond float32", ["optimizer.lr=1e308"], "optimizer.lr: must be within float32's "
+        "range, ±3.4e+38 (training computes in float32), got 1e+308"),
+    Row("lr just beyond float32", ["optimizer.lr=3.5e38"],
+        "optimizer.lr: must be within float32's range, ±3.4e+38 (training computes in float32)"
+        ", got 3.5e+38"),
+    Row("weight_decay beyond float32", ["optimizer.weight_decay=1e39"],
+        "optimizer.weight_decay: must be within float32's range, ±3.4e+38"),
+    Row("init.w beyond float32", ["init.w=1e39"], "init.w: must be within float32's range"),
+    Row("weight_decay inf", ["optimizer.weight_decay=inf"],
+        "optimizer.weight_decay: must be finite, got inf"),
+    Row("init.w nan", ["init.w=nan"], "init.w: must be finite, got nan"),
+    Row("init.b inf", ["init.b=inf"], "init.b: must be finite, got inf"),
+    Row("init.std inf", ["init=normal", "init.std=inf"], "init.std: must be finite, got inf"),
+    Row("noise inf", ["dataset.noise=inf"], "dataset.noise: must be finite, got inf"),
+    Row("bias nan", ["dataset.bias=nan"], "dataset.bias: must be finite, got nan"),
+    Row("bias beyond float32", ["dataset.bias=1e39"],
+        "dataset.bias: must be within float32's range, ±3.4e+38 (training computes in float32)"
+        ", got 1e+39"),
+    Row("outlier_shift inf", ["dataset.outliers=0.1", "dataset.outlier_shift=inf"],
+        "dataset.outlier_shift: must be finite, got inf"),
+    # seeds: torch.Generator's range for `seed`, numpy RandomState's for random_state
+    Row("seed too large", ["seed=1180591620717411303424"],
+        "seed: must be <= 18446744073709551615, got 1180591620717411303424"),
+    Row("seed too small", ["seed=-9223372036854775809"],
+        "seed: must be >= -9223372036854775808, got -9223372036854775809"),
+    Row("random_state negative", ["dataset.random_state=-1"],
+        "dataset.random_state: must be >= 0, got -1"),
+    Row("random_state too large", ["dataset.random_state=4294967296"],
+        "dataset.random_state: must be <= 4294967295, got 4294967296"),
+    # settings in range that make numbers float32 cannot hold: the setting is named
+    Row("normal start beyond float32", ["init=normal", "init.mean=3e38", "init.std=1e38"],
+        "init.std: 1e+38 around init.mean 3e+38 draws a start beyond float32's range"),
+    Row("noise drawing targets beyond float32", ["dataset.noise=2e38"],
+        "dataset.noise: 2e+38 draws targets as large as 5.47e+38, beyond float32's range"),
+    Row("outliers pushed beyond float32", ["dataset.outliers=0.1", "dataset.outlier_shift=1e38"],
+        "dataset.outlier_shift: 1e+38 pushes targets as far as 3.85e+39, beyond float32's"),
+    Row("more data than memory", ["dataset.n_samples=100000000000"],
+        "dataset.n_samples: 100000000000 rows of 1 feature need at least 2,235 GiB of memory; "
+        "this machine has "),
+    Row("a feature beyond float32", [*CSV, "dataset.standardize=false"],
+        "{cwd}/data.csv, line 3, column 'x': '1e300' is beyond float32's range, ±3.4e+38",
+        csv="x,y\n1,2\n1e300,3\n3,4\n"),
+    Row("a target of order 1e300", CSV,
+        "{cwd}/data.csv, line 2, column 'y': '2e300' is beyond float32's range",
+        csv="x,y\n1,2e300\n2,4e300\n3,6e300\n"),
+    # dataset.path itself: said as such, not as an output folder that cannot be written
+    Row("a data path too long", ["dataset=csv", f"dataset.path={'a' * 300}.csv"],
+        "{cwd}/" + "a" * 300 + ".csv: cannot be opened (File name too long) (dataset.path)"),
+    Row("/dev/null as the CSV", ["dataset=csv", "dataset.path=/dev/null"],
+        "/dev/null: a character device, not a CSV file (dataset.path)"),
+    Row("a FIFO as the CSV (read without blocking)", CSV,
+        "{cwd}/data.csv: a FIFO (named pipe), not a CSV file (dataset.path)", csv=FIFO),
     Row("an output folder that cannot be made", ["hydra.run.dir=afile/run"],
         "{cwd}/afile/run: cannot write the output folder (Not a directory); "
         "choose another with hydra.run.dir=..."),
@@ -96,6 +151,8 @@ def prepare_folder(cwd: Path, row: Row) -> Path:
     (cwd / "afile").write_text("a file, where a row asks for a folder under it\n")
     if row.csv is FOLDER:
         (cwd / "data.csv").mkdir()
+    elif row.csv is FIFO:
+        os.mkfifo(cwd / "data.csv")
     elif isinstance(row.csv, bytes):
         (cwd / "data.csv").write_bytes(row.csv)
     elif row.csv is not None:

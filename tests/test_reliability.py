@@ -153,7 +153,7 @@ def assert_interrupted_record(folder: Path, by: str) -> dict:
     assert scalars(folder, "final/full_mse")[-1][1] == pytest.approx(m["loss"]["full_mse"])
     for figure in ("fit.png", "loss.png", "trajectory.png"):
         assert_png(folder / figure)
-    assert not list(folder.glob(".metrics-*.tmp"))
+    assert not list(folder.glob(".linreg-*.tmp"))
     return m
 
 
@@ -208,7 +208,7 @@ def test_a_second_ctrl_c_while_results_are_written_leaves_at_once(stopped):
     assert the_one_line(result) == (f"linreg: interrupted again by SIGINT: stopped at once; "
                                     f"{folder.resolve()} is incomplete (no metrics.json)")
     assert result.exit_s < STOP_S
-    assert not (folder / "metrics.json").exists() and not list(folder.glob(".metrics-*.tmp"))
+    assert not (folder / "metrics.json").exists() and not list(folder.glob(".linreg-*.tmp"))
     # a reader sees a run that recorded no result, not a result
     assert compare.load(folder).status == "failed"
 
@@ -287,7 +287,8 @@ def test_metrics_json_is_whole_or_absent_when_a_writer_is_killed(tmp_path):
     writer.wait(timeout=CLI_TIMEOUT_S)
     assert metrics.read(tmp_path)["history"]["train_loss"] == [float(i) for i in range(n)]
     leftovers = [p.name for p in tmp_path.iterdir() if p.name not in ("metrics.json", "written")]
-    assert all(re.fullmatch(r"\.metrics-\w+\.tmp", name) for name in leftovers), leftovers
+    temporary = r"\.linreg-metrics\.json-\w+\.tmp"
+    assert all(re.fullmatch(temporary, name) for name in leftovers), leftovers
     assert compare.find_runs([tmp_path]) == [tmp_path]  # a run folder: it has metrics.json
     assert compare.load(tmp_path).status == "ok"
 
