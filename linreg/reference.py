@@ -24,21 +24,22 @@ The method, and why each step is there:
    the same QR. Each step multiplies the error by about kappa * 2^-53, so two or three steps
    reach the exact least squares answer for the float64 data, rounded to float64, however the
    centring and scaling rounded: this, not step 1, is what the digits rest on (kappa up to
-   about 1e13; a degree-10 polynomial on Filip's range has 3e9). The residual vector r is
+   about 3e13; a degree-10 polynomial on Filip's range has 3e9). The residual vector r is
    refined with theta, so rss is the minimum's even where rounding theta moves A theta. The
    standard errors are refined the same way when kappa > 1e4: diag((A^T A)^-1) solves the
    same augmented system with the right-hand side (0, e_j).
 
 What float64 data cannot give: when a dataset's decimals are not binary fractions (Filip's x),
 its float64 values are a slightly different problem. For a degree-10 polynomial on Filip's
-range, moving each x by a relative 2^-53 changes the exact coefficients in their 8th or 9th
-digit: expect about 8 digits against Filip's certified values, not 15.
+range (tests/test_reference.py's Filip-like case), moving each x by a relative 2^-53 changes
+the exact coefficients in their 8th or 9th digit: expect 7 or 8 digits, not 15, against
+Filip's certified values (not measured: Filip.dat is not among the shipped files).
 
 Rank-deficient designs (a constant column, duplicated columns, fewer rows than parameters) do
 not raise: `least_squares` returns the minimum-norm solution (the point full-batch gradient
 descent reaches from theta = 0), its `rank` says so, and its standard errors are NaN (a
-coefficient that the data do not determine has none). Bad input (wrong shapes, NaN or inf)
-raises ValueError.
+coefficient that the data do not determine has none). Bad input (wrong shapes, NaN or inf,
+values beyond 1e150) raises ValueError.
 """
 
 from __future__ import annotations
@@ -65,7 +66,8 @@ class Fit:
     mse = rss / n (the quantity linreg's training loss estimates),
     r2 = 1 - rss / tss, with tss = sum((y - mean(y))^2) when the model has an intercept and
         sum(y^2) without one (NIST's convention for its no-intercept datasets); NaN when
-        tss = 0 (a constant target: there is no variance to explain),
+        tss = 0 (a constant target: there is no variance to explain; linreg.model.r2 says NaN
+        too, scikit-learn's r2_score 1.0 for a perfect fit and 0.0 otherwise),
     resid_sd = sqrt(rss / dof) with dof = n - rank; NaN when dof = 0,
     se_coef, se_intercept: standard errors, resid_sd * sqrt(diag((A^T A)^-1)) with
         A = [X, 1]; NaN when rank < n_params or dof = 0; None for ridge, and se_intercept is
@@ -86,7 +88,8 @@ class Fit:
 
 # ---------------------------------------------------------------------------------------------
 # Arithmetic in twice float64's precision, vectorised: each result is a float64 plus its exact
-# rounding error (Knuth's TwoSum, Dekker's TwoProduct). Valid while |values| < 1e300.
+# rounding error (Knuth's TwoSum, Dekker's TwoProduct). Valid while |values| < 1e300
+# (inputs above _LARGEST are refused).
 
 _SPLITTER = 2.0**27 + 1.0
 _LARGEST = 1e150  # inputs above this are refused: Dekker's split would overflow
@@ -253,11 +256,15 @@ def _preconditioned(X: np.ndarray, intercept: bool) -> tuple[np.ndarray, np.ndar
     return B, T
 
 
-def _rank(singular_values: np.ndarray, shape: tuple[int, int]) -> int:
+def _rank(singular_values: np.ndarray, n_params: int) -> int:
+    """How many singular values are above n_params * 2^-52 times the largest. On the centred,
+    scaled design an exact dependence (a constant or repeated column) leaves about 1e-16 of
+    the largest, while refinement still reaches full accuracy at a condition number of 3e13
+    (a degree-14 polynomial on [-9, -3]); beyond 1 / (n_params 2^-52), the design is
+    treated as rank-deficient."""
     if singular_values.size == 0 or singular_values[0] == 0:
         return 0
-    tol = max(shape) * EPS * singular_values[0]
-    return int(np.sum(singular_values > tol))
+    return int(np.sum(singular_values > n_params * EPS * singular_values[0]))
 
 
 def _statistics(resid: np.ndarray, y: np.ndarray, intercept: bool, rank: int) -> dict:
@@ -285,7 +292,7 @@ def _minimum_norm(B: np.ndarray, T: np.ndarray, y: np.ndarray) -> tuple[np.ndarr
     """The minimum-|theta| least squares solution of a rank-deficient problem (truncated SVD of
     B, no refinement), and the rank."""
     U, s, Vt = np.linalg.svd(B, full_matrices=B.shape[0] < B.shape[1])  # all of V if wide
-    rank = _rank(s, B.shape)
+    rank = _rank(s, B.shape[1])
     phi = Vt[:rank].T @ ((U[:, :rank].T @ y) / s[:rank])
     theta = T @ phi
     null = T @ Vt[rank:].T  # A @ null = B @ Vt[rank:].T = 0: the directions the data leave free
@@ -309,7 +316,7 @@ def least_squares(X, y, intercept: bool = True) -> Fit:
     if n >= p:
         Q, R = linalg.qr(B, mode="economic")
         sv = linalg.svdvals(R)
-        rank = _rank(sv, B.shape)
+        rank = _rank(sv, p)
         kappa = float(sv[0] / sv[-1]) if sv[-1] > 0 else math.inf
     if rank < p:
         theta, rank = _minimum_norm(B, T, y)
@@ -428,7 +435,7 @@ def diagnostics(X, intercept: bool = True, momentum: float = 0.0) -> dict:
     n, p = A.shape
     s = np.zeros(p)
     s[: min(n, p)] = np.linalg.svd(A, compute_uv=False)
-    rank = _rank(s, A.shape)
+    rank = _rank(s, p)
     eig = np.sort(2.0 * s**2 / n)
     eig_max = float(eig[-1])
     positive = eig[p - rank :]

@@ -307,7 +307,15 @@ def wampler_like(noise_sd: float, seed: int = 1):
     return reference.polynomial(x, 5), y
 
 
+def degree_14():
+    """Past Filip: degree 14 on the same x, condition number 3e13 once centred and scaled."""
+    X, _ = filip_like()
+    rng = np.random.default_rng(9)
+    return reference.polynomial(X[:, 0], 14), np.sin(X[:, 0]) + rng.normal(0.0, 1e-3, 82)
+
+
 SYNTHETIC = {
+    "degree 14": degree_14,
     "filip-like": lambda: filip_like(),
     "filip-like, exact": lambda: filip_like(noise_sd=0.0),
     "wampler4-like": lambda: wampler_like(2.4e5),
