@@ -23,7 +23,8 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from linreg import reference, strd
+from linreg import reference
+from linreg.reference import strd
 
 STRD = Path(__file__).parents[1].parent / "shared" / "reference" / "strd"
 

@@ -1,46 +1,5 @@
-"""Reference answers for linear regression, computed carefully in float64.
-
-linreg trains y ~ X w + b with SGD; this module says where SGD should end up: the exact least
-squares (or ridge) answer, its standard errors, R^2 and residual standard deviation, and the
-maths of full-batch gradient descent on the mean squared error (`diagnostics`). It stands alone
-(numpy and scipy.linalg only) and takes float64 numpy arrays: give it the data's own float64
-values, whatever dtype training uses.
-
-The method, and why each step is there:
-
-1. Centre and scale. With an intercept, subtracting each column's mean and dividing by the
-   centred column's norm is only a change of variables (the fit is the same), but it removes
-   what makes most designs ill-conditioned: columns of wildly different sizes (x and x^5) and
-   columns that are nearly constant (a year column, 1947..1962). Longley's design has
-   condition number 5e9; scaled, 4e4; centred and scaled, 110. A column whose values differ
-   only in their last bits (2^55 + 8 j) is beyond float64 unless it is centred.
-2. QR, never A^T A. Householder QR of the centred, scaled design solves least squares with an
-   error proportional to its condition number kappa. Forming A^T A squares kappa (Longley:
-   2e19, beyond float64), which is why inverting it loses every digit.
-3. Iterative refinement (Bjorck's, on the augmented system r + A theta = y, A^T r = 0): compute
-   how far the current (theta, r) is from satisfying those equations, in the ORIGINAL
-   coordinates and in twice float64's precision (error-free transformations: each product and
-   sum is kept as a float64 plus its exact rounding error), then solve for a correction with
-   the same QR. Each step multiplies the error by about kappa * 2^-53, so two or three steps
-   reach the exact least squares answer for the float64 data, rounded to float64, however the
-   centring and scaling rounded: this, not step 1, is what the digits rest on (kappa up to
-   about 3e13; a degree-10 polynomial on Filip's range has 3e9). The residual vector r is
-   refined with theta, so rss is the minimum's even where rounding theta moves A theta. The
-   standard errors are refined the same way when kappa > 1e4: diag((A^T A)^-1) solves the
-   same augmented system with the right-hand side (0, e_j).
-
-What float64 data cannot give: when a dataset's decimals are not binary fractions (Filip's x),
-its float64 values are a slightly different problem. For a degree-10 polynomial on Filip's
-range (tests/test_reference.py's Filip-like case), moving each x by a relative 2^-53 changes
-the exact coefficients in their 8th or 9th digit: expect 7 or 8 digits, not 15, against
-Filip's certified values (not measured: Filip.dat is not among the shipped files).
-
-Rank-deficient designs (a constant column, duplicated columns, fewer rows than parameters) do
-not raise: `least_squares` returns the minimum-norm solution (the point full-batch gradient
-descent reaches from theta = 0), its `rank` says so, and its standard errors are NaN (a
-coefficient that the data do not determine has none). Bad input (wrong shapes, NaN or inf,
-values beyond 1e150) raises ValueError.
-"""
+"""Least squares and ridge in float64: a preconditioned QR and Bjorck's refinement (the method
+is explained in linreg/reference/__init__.py)."""
 
 from __future__ import annotations
 
@@ -50,12 +9,11 @@ from dataclasses import dataclass
 import numpy as np
 from scipy import linalg  # LAPACK's QR and triangular solves; numpy has no triangular solve
 
-__all__ = ["Fit", "least_squares", "ridge", "weight_decay_penalty", "diagnostics", "polynomial"]
+from linreg.reference.twofold import LARGEST, accurate_sum, cols_residual, rows_residual
 
 EPS = float(np.finfo(np.float64).eps)  # 2^-52
 MAX_REFINEMENT_STEPS = 20
 SE_REFINE_KAPPA = 1e4  # refine the standard errors when kappa(centred, scaled design) is above
-FULL_SPECTRUM_MAX = 20  # `diagnostics` lists every eigenvalue when there are this few
 
 
 @dataclass(frozen=True)
@@ -84,89 +42,6 @@ class Fit:
     resid_sd: float
     rank: int  # numerical rank of the design [X, 1] (or X without intercept)
     dof: int  # residual degrees of freedom, n - rank
-
-
-# ---------------------------------------------------------------------------------------------
-# Arithmetic in twice float64's precision, vectorised: each result is a float64 plus its exact
-# rounding error (Knuth's TwoSum, Dekker's TwoProduct). Valid while |values| < 1e300
-# (inputs above _LARGEST are refused).
-
-_SPLITTER = 2.0**27 + 1.0
-_LARGEST = 1e150  # inputs above this are refused: Dekker's split would overflow
-_CHUNK = 1 << 18  # elements per block of the accurate products: bounds the memory they take
-
-
-def _two_sum(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    s = a + b
-    bb = s - a
-    return s, (a - (s - bb)) + (b - bb)
-
-
-def _split(a: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """a = hi + lo exactly, each half with at most 26 significant bits (Dekker)."""
-    c = _SPLITTER * a
-    hi = c - (c - a)
-    return hi, a - hi
-
-
-def _two_prod(a: np.ndarray, b: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """a * b = p + e exactly (Dekker's TwoProduct), elementwise with broadcasting."""
-    p = a * b
-    a_hi, a_lo = _split(a)
-    b_hi, b_lo = _split(b)
-    return p, ((a_hi * b_hi - p) + a_hi * b_lo + a_lo * b_hi) + a_lo * b_lo
-
-
-def _sum2(t: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """The sum over axis 0 as s + err, as if in twice float64's precision: pairwise TwoSum
-    keeps every rounding error, and the (tiny) errors are added in float64."""
-    err = np.zeros(t.shape[1:])
-    while t.shape[0] > 1:
-        half = t.shape[0] // 2
-        s, e = _two_sum(t[:half], t[half : 2 * half])
-        err += e.sum(axis=0)
-        t = np.concatenate([s, t[2 * half :]]) if t.shape[0] % 2 else s
-    return (t[0] if t.shape[0] else np.zeros(t.shape[1:])), err
-
-
-def _accurate_sum(t: np.ndarray) -> np.ndarray:
-    """Sum over axis 0, as if in twice float64's precision."""
-    s, err = _sum2(np.asarray(t, dtype=np.float64))
-    return s + err
-
-
-def _rows_residual(A: np.ndarray, theta: np.ndarray, b: np.ndarray, r: np.ndarray
-                   ) -> np.ndarray:
-    """b - r - A @ theta for a block of right-hand sides (columns), accurately."""
-    m, p = A.shape
-    out = np.empty_like(b)
-    step = max(1, _CHUNK // (2 * p + 2))
-    for i in range(0, m, step):
-        a = np.ascontiguousarray(A[i : i + step].T)  # (p, rows)
-        for k in range(b.shape[1]):
-            prod, err = _two_prod(a, -theta[:, k : k + 1])
-            s, e = _sum2(np.concatenate([b[None, i : i + step, k], -r[None, i : i + step, k],
-                                         prod, err]))
-            out[i : i + step, k] = s + e
-    return out
-
-
-def _cols_residual(A: np.ndarray, r: np.ndarray, c: np.ndarray) -> np.ndarray:
-    """c - A^T @ r for a block of right-hand sides (columns), accurately."""
-    m, p = A.shape
-    step = max(1, _CHUNK // (2 * p * c.shape[1]))
-    parts, errs = [c], []
-    for i in range(0, m, step):
-        prod, err = _two_prod(A[i : i + step, :, None], -r[i : i + step, None, :])
-        s, e = _sum2(np.concatenate([prod, err]))  # (p, K)
-        parts.append(s)
-        errs.append(e)
-    s, e = _sum2(np.stack(parts))
-    return s + (e + np.sum(errs, axis=0))
-
-
-# ---------------------------------------------------------------------------------------------
-# Least squares with a preconditioned QR and Bjorck's refinement.
 
 
 @dataclass(frozen=True)
@@ -211,7 +86,7 @@ def _refined(P: _Problem, b: np.ndarray, c: np.ndarray) -> tuple[np.ndarray, np.
         if change <= EPS:
             break
         previous = change
-        f, g = _rows_residual(P.A, theta, b, r), _cols_residual(P.A, r, c)
+        f, g = rows_residual(P.A, theta, b, r), cols_residual(P.A, r, c)
     return theta, r
 
 
@@ -230,20 +105,20 @@ def _as_problem(X, y, intercept: bool) -> tuple[np.ndarray, np.ndarray]:
         raise ValueError("a model with no intercept and no columns has nothing to fit")
     if not (np.all(np.isfinite(X)) and np.all(np.isfinite(y))):
         raise ValueError("X and y must be finite (no NaN or inf)")
-    if max(np.max(np.abs(X), initial=0.0), np.max(np.abs(y))) > _LARGEST:
-        raise ValueError(f"values beyond {_LARGEST:g}: rescale X and y (the accurate products "
+    if max(np.max(np.abs(X), initial=0.0), np.max(np.abs(y))) > LARGEST:
+        raise ValueError(f"values beyond {LARGEST:g}: rescale X and y (the accurate products "
                          "would overflow)")
     return X, y
 
 
-def _design(X: np.ndarray, intercept: bool) -> np.ndarray:
+def design(X: np.ndarray, intercept: bool) -> np.ndarray:
     return np.column_stack([X, np.ones(X.shape[0])]) if intercept else X
 
 
 def _preconditioned(X: np.ndarray, intercept: bool) -> tuple[np.ndarray, np.ndarray]:
     """(B, T): the centred (with an intercept) and scaled design B = [X, 1] @ T, and T."""
     n, d = X.shape
-    mean = _accurate_sum(X) / n if intercept else np.zeros(d)
+    mean = accurate_sum(X) / n if intercept else np.zeros(d)
     centred = X - mean  # exact where the values are within a factor 2 of their mean
     scale = np.linalg.norm(centred, axis=0)
     scale[scale == 0] = 1.0
@@ -256,7 +131,7 @@ def _preconditioned(X: np.ndarray, intercept: bool) -> tuple[np.ndarray, np.ndar
     return B, T
 
 
-def _rank(singular_values: np.ndarray, n_params: int) -> int:
+def numerical_rank(singular_values: np.ndarray, n_params: int) -> int:
     """How many singular values are above n_params * 2^-52 times the largest. On the centred,
     scaled design an exact dependence (a constant or repeated column) leaves about 1e-16 of
     the largest, while refinement still reaches full accuracy at a condition number of 3e13
@@ -270,9 +145,9 @@ def _rank(singular_values: np.ndarray, n_params: int) -> int:
 def _statistics(resid: np.ndarray, y: np.ndarray, intercept: bool, rank: int) -> dict:
     """rss, mse, r2, resid_sd, rank, dof of a fit with these residuals."""
     n = y.shape[0]
-    rss = float(_accurate_sum(resid * resid))
-    centre = float(_accurate_sum(y)) / n if intercept else 0.0
-    tss = float(_accurate_sum((y - centre) ** 2))
+    rss = float(accurate_sum(resid * resid))
+    centre = float(accurate_sum(y)) / n if intercept else 0.0
+    tss = float(accurate_sum((y - centre) ** 2))
     dof = n - rank
     return {
         "rss": rss,
@@ -292,7 +167,7 @@ def _minimum_norm(B: np.ndarray, T: np.ndarray, y: np.ndarray) -> tuple[np.ndarr
     """The minimum-|theta| least squares solution of a rank-deficient problem (truncated SVD of
     B, no refinement), and the rank."""
     U, s, Vt = np.linalg.svd(B, full_matrices=B.shape[0] < B.shape[1])  # all of V if wide
-    rank = _rank(s, B.shape[1])
+    rank = numerical_rank(s, B.shape[1])
     phi = Vt[:rank].T @ ((U[:, :rank].T @ y) / s[:rank])
     theta = T @ phi
     null = T @ Vt[rank:].T  # A @ null = B @ Vt[rank:].T = 0: the directions the data leave free
@@ -309,21 +184,21 @@ def least_squares(X, y, intercept: bool = True) -> Fit:
     Rank-deficient: the minimum-norm solution, rank < n_params, standard errors NaN.
     """
     X, y = _as_problem(X, y, intercept)
-    A = _design(X, intercept)
+    A = design(X, intercept)
     B, T = _preconditioned(X, intercept)
     n, p = A.shape
     rank, kappa = 0, math.inf
     if n >= p:
         Q, R = linalg.qr(B, mode="economic")
         sv = linalg.svdvals(R)
-        rank = _rank(sv, p)
+        rank = numerical_rank(sv, p)
         kappa = float(sv[0] / sv[-1]) if sv[-1] > 0 else math.inf
     if rank < p:
         theta, rank = _minimum_norm(B, T, y)
         coef, b = _unpack(theta, intercept)
         return Fit(coef=coef, intercept=b, se_coef=np.full(X.shape[1], math.nan),
                    se_intercept=math.nan if intercept else None,
-                   **_statistics(_rows_residual(A, theta[:, None], y[:, None],
+                   **_statistics(rows_residual(A, theta[:, None], y[:, None],
                                                 np.zeros((n, 1)))[:, 0], y, intercept, rank))
 
     problem = _Problem(A=A, T=T, Q=Q, R=R)
@@ -377,7 +252,7 @@ def ridge(X, y, penalty: float, intercept: bool = True, decay_bias: bool = True)
     if penalty == 0:
         return least_squares(X, y, intercept)
     X, y = _as_problem(X, y, intercept)
-    A = _design(X, intercept)
+    A = design(X, intercept)
     B, T = _preconditioned(X, intercept)
     n, p = A.shape
     D = np.eye(p)
@@ -398,68 +273,6 @@ def ridge(X, y, penalty: float, intercept: bool = True, decay_bias: bool = True)
     stats["resid_sd"] = math.sqrt(stats["rss"] / (n - p)) if n > p else math.nan
     coef, b = _unpack(theta, intercept)
     return Fit(coef=coef, intercept=b, se_coef=None, se_intercept=None, **stats)
-
-
-# ---------------------------------------------------------------------------------------------
-# The maths of full-batch gradient descent on the mean squared error.
-
-
-def diagnostics(X, intercept: bool = True, momentum: float = 0.0) -> dict:
-    """What full-batch gradient descent on loss = mean(r^2) can do on the design X (n, d).
-
-    The loss is a quadratic with Hessian H = (2/n) A^T A, A = [X, 1] (X alone without an
-    intercept), in the coordinates training uses (X as given: standardise it first if training
-    does). Its eigenvalues are 2 s_i^2 / n for the singular values s_i of A (computed from A,
-    never from A^T A). Gradient descent theta <- theta - lr * grad multiplies the error along
-    eigenvector i by (1 - lr * lambda_i) per step, so:
-
-    - lr_max = 2 / lambda_max: converges below, diverges above. With heavy-ball momentum beta
-      (torch's SGD momentum, no dampening) the limit is 2 (1 + beta) / lambda_max.
-    - lr_best = 2 / (lambda_min + lambda_max) (plain GD) makes the two extreme factors equal,
-      |error| shrinks by at least rate_best = (kappa - 1) / (kappa + 1) per step, with
-      kappa = lambda_max / lambda_min the condition number.
-
-    When H is singular (rank < n_params), lambda_min = 0, condition_number is None and
-    lr_best, rate_best use the smallest non-zero eigenvalue (GD does not move along flat
-    directions, and they do not change the loss). Returns JSON-ready values (floats, ints,
-    lists, None); `eigenvalues` (ascending) is None when n_params > 20.
-    """
-    X = np.asarray(X, dtype=np.float64)
-    if X.ndim != 2 or X.shape[0] == 0:
-        raise ValueError(f"X must be 2-D (n, d) with n >= 1, got shape {X.shape}")
-    if not np.all(np.isfinite(X)):
-        raise ValueError("X must be finite (no NaN or inf)")
-    if not (0.0 <= momentum < 1.0):
-        raise ValueError(f"momentum must be in [0, 1), got {momentum}")
-    A = _design(X, intercept)
-    n, p = A.shape
-    s = np.zeros(p)
-    s[: min(n, p)] = np.linalg.svd(A, compute_uv=False)
-    rank = _rank(s, p)
-    eig = np.sort(2.0 * s**2 / n)
-    eig_max = float(eig[-1])
-    positive = eig[p - rank :]
-    result = {
-        "n_rows": n,
-        "n_params": p,
-        "momentum": float(momentum),
-        "rank": rank,
-        "eig_min": float(eig[0]) if rank == p else 0.0,
-        "eig_max": eig_max,
-        "eigenvalues": [float(v) for v in eig] if p <= FULL_SPECTRUM_MAX else None,
-        "condition_number": eig_max / float(eig[0]) if rank == p else None,
-        "lr_max": 2.0 * (1.0 + momentum) / eig_max if eig_max > 0 else None,
-        "lr_best": None,
-        "rate_best": None,
-    }
-    if rank > 0:
-        low = float(positive[0])
-        kappa = eig_max / low
-        result["lr_best"] = 2.0 / (low + eig_max)
-        result["rate_best"] = (kappa - 1.0) / (kappa + 1.0)
-    if rank < p and result["eigenvalues"] is not None:
-        result["eigenvalues"][: p - rank] = [0.0] * (p - rank)
-    return result
 
 
 def polynomial(x, degree: int) -> np.ndarray:
