@@ -38,8 +38,9 @@ from pathlib import Path
 
 import torch
 
-from linreg import loss, optimizer
-from linreg.dataset import Data
+from linreg import loss
+from linreg import optim as optimizer
+from linreg.data import Data
 from linreg.init import TutorialInit, initial_params
 from linreg.model import least_squares
 from linreg.train import TrainConfig, train

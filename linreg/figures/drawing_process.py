@@ -1,5 +1,5 @@
-"""The drawing process itself (`python -m linreg.drawing_process`, started by
-linreg/drawing.py): it warms up, forks its helper, then draws what each run sends it.
+"""The drawing process itself (`python -m linreg.figures.drawing_process`, started by
+figures/drawing.py): it warms up, forks its helper, then draws what each run sends it.
 
 It reads requests (a run's folder, pictures, language, metrics) on stdin and answers each on
 stdout, in order. Its helper, a copy forked once it is warm, draws one picture of each request
@@ -22,9 +22,10 @@ from typing import BinaryIO, NoReturn
 
 import numpy as np
 
-from linreg import plots, trajectory
-from linreg.drawing import (
-    _LENGTH,
+from linreg.figures.fit import LineFit, PredictedFit
+from linreg.figures.loss_curves import LossCurves
+from linreg.figures.requests import (
+    REPLY_LENGTH,
     Picture,
     RemoteError,
     draw_all,
@@ -32,6 +33,7 @@ from linreg.drawing import (
     draw_picture,
     error_to_send,
 )
+from linreg.figures.trajectory import PathPicture
 
 log = logging.getLogger(__name__)
 
@@ -43,13 +45,12 @@ def _warm_up() -> None:
     the first real figure would otherwise wait for."""
     x = np.linspace(0.0, 1.0, 5)
     axis = np.linspace(-1.0, 1.0, 5)
-    for picture in (plots.LineFit(x=x, y=x, ols=(1.0, 0.0), fit=(1.0, 0.0)),
-                    plots.PredictedFit(y=x, ols_pred=x, fit_pred=x, n_features=2),
-                    plots.LossCurves([2.0, 1.0], [2.0, 1.0], 1.0, "mse"),
-                    trajectory.PathPicture(w_axis=axis, b_axis=axis,
-                                           loss=np.add.outer(axis, axis) ** 2, loss_name="mse",
-                                           route=[(0.5, 0.5), (0.0, 0.0)], steps_per_epoch=1,
-                                           ols=(0.0, 0.0))):
+    for picture in (LineFit(x=x, y=x, ols=(1.0, 0.0), fit=(1.0, 0.0)),
+                    PredictedFit(y=x, ols_pred=x, fit_pred=x, n_features=2),
+                    LossCurves([2.0, 1.0], [2.0, 1.0], 1.0, "mse"),
+                    PathPicture(w_axis=axis, b_axis=axis, loss=np.add.outer(axis, axis) ** 2,
+                                loss_name="mse", route=[(0.5, 0.5), (0.0, 0.0)],
+                                steps_per_epoch=1, ols=(0.0, 0.0))):
         draw_picture(io.BytesIO(), picture, "en")
 
 
@@ -170,7 +171,7 @@ def _serve() -> None:
             reply = (False, error_to_send(exc))
         data = pickle.dumps(reply)
         try:
-            replies.write(_LENGTH.pack(len(data)) + data)  # framed: the run reads it by select
+            replies.write(REPLY_LENGTH.pack(len(data)) + data)  # framed: the run reads it by select
             replies.flush()
         except BrokenPipeError:  # the run left without waiting (a second Ctrl-C)
             return

@@ -1,5 +1,5 @@
 """summary.png: every run's full-data MSE per epoch overlaid, and for a one-key sweep the final
-metric against that key. Drawn for a sweep when it ends and by `linreg-compare` (compare.py).
+metric against that key. Drawn for a sweep when it ends and by `linreg-compare` (sweeps/compare.py).
 """
 
 from __future__ import annotations
@@ -9,8 +9,9 @@ import statistics
 from dataclasses import dataclass
 from pathlib import Path
 
-from linreg.compare import Job, format_value, short_names
-from linreg.plots import plain_log_ticks, save, spread
+from linreg.figures.style import plain_log_ticks, save, spread
+from linreg.keys import format_value, short_names
+from linreg.records.runs import Job
 
 HEIGHT_IN = 5.2
 # margins in inches: tick labels and axis label left of each panel, below it, the title above

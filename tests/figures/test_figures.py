@@ -11,13 +11,14 @@ import pytest
 import torch
 from matplotlib.image import imread
 
-from linreg import pictures, plots, trajectory
 from linreg.config import validate
-from linreg.dataset import Data, load
+from linreg.data import Data, load
+from linreg.figures import fit as fit_figure
+from linreg.figures import loss_curves, pictures, style, trajectory
 from linreg.init import initial_params
 from linreg.loss import MAE, MSE, Huber
 from linreg.model import least_squares
-from linreg.optimizer import build as build_optimizer
+from linreg.optim import build as build_optimizer
 from linreg.run import run
 from linreg.train import train
 
@@ -37,7 +38,7 @@ def spy(monkeypatch):
 
         monkeypatch.setattr(module, name, recorder)
 
-    for module, name in ((plots, "draw_fit"), (plots, "draw_loss"),
+    for module, name in ((fit_figure, "draw_fit"), (loss_curves, "draw_loss"),
                          (trajectory, "draw_trajectory")):
         wrap(module, name)
     return calls
@@ -168,7 +169,7 @@ def test_fit_png_is_drawn_in_raw_units_when_standardized(compose_config, tmp_pat
 @pytest.fixture
 def fresh_fonts():
     """The font lookup and its one warning start afresh (they are cached per process)."""
-    caches = (plots._resolve, plots.cjk_font)  # before a test replaces cjk_font
+    caches = (style._resolve, style.cjk_font)  # before a test replaces cjk_font
     for cache in caches:
         cache.cache_clear()
     yield
@@ -186,22 +187,22 @@ def draw_all(tmp_path, lang: str) -> list:
     history = History(train_loss=[4.0, 1.0], full_mse=[4.0, 1.0], val_loss=[5.0, 2.0],
                       w=[[1.0], [1.9]], b=[0.5, 0.9])
     fit = pictures.fit_picture(data, history, ref)
-    curves = plots.LossCurves(history.train_loss, history.full_mse, ref.mse, "mse",
+    curves = loss_curves.LossCurves(history.train_loss, history.full_mse, ref.mse, "mse",
                               history.val_loss)
     path = pictures.path_picture(data, MSE(), [[0, 0], [1, 0.5]], ref)
-    return [plots.draw_fit(tmp_path / "fit.png", fit, lang),
-            plots.draw_loss(tmp_path / "loss.png", curves, lang),
+    return [fit_figure.draw_fit(tmp_path / "fit.png", fit, lang),
+            loss_curves.draw_loss(tmp_path / "loss.png", curves, lang),
             trajectory.draw_trajectory(tmp_path / "t.png", path, lang)]
 
 
 def test_without_a_cjk_font_zh_falls_back_to_english_with_one_warning(tmp_path, monkeypatch,
                                                                        fresh_fonts, caplog):
-    monkeypatch.setattr(plots, "cjk_font", lambda: None)
+    monkeypatch.setattr(style, "cjk_font", lambda: None)
     with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.DEBUG):
         warnings.simplefilter("always")
         first = draw_all(tmp_path, "zh")
         draw_all(tmp_path, "zh")  # the warning is not repeated
-    ours = [r for r in caplog.records if r.name == "linreg.plots"]
+    ours = [r for r in caplog.records if r.name == "linreg.figures.style"]
     assert len(ours) == 1 and ours[0].levelno == logging.WARNING
     assert "fonts-noto-cjk" in ours[0].getMessage()
     assert not caught  # no findfont or missing-glyph warnings
@@ -211,7 +212,7 @@ def test_without_a_cjk_font_zh_falls_back_to_english_with_one_warning(tmp_path, 
 
 
 def test_with_a_cjk_font_zh_draws_the_tutorials_labels(tmp_path, fresh_fonts, caplog):
-    if plots.cjk_font() is None:
+    if style.cjk_font() is None:
         pytest.skip("no CJK font on this machine (Debian: apt-get install fonts-noto-cjk)")
     with warnings.catch_warnings(record=True) as caught, caplog.at_level(logging.WARNING):
         warnings.simplefilter("always")
@@ -223,7 +224,7 @@ def test_with_a_cjk_font_zh_draws_the_tutorials_labels(tmp_path, fresh_fonts, ca
     assert loss.axes[0].get_xlabel() == "轮次"
     assert path.axes[0].get_title().startswith("损失曲面")
     family = fit.axes[0].title.get_fontfamily()
-    assert family[0] == plots.cjk_font()
+    assert family[0] == style.cjk_font()
 
 
 def test_english_is_the_default_and_other_languages_are_refused(compose_config):
@@ -240,23 +241,23 @@ def test_the_tutorial_preset_in_chinese_prints_no_font_noise(run_cli, tmp_path):
     output = done.stdout + done.stderr
     assert "findfont" not in output and "missing from" not in output.lower()
     fallback = output.count("no font with Chinese characters")
-    assert fallback == (0 if plots.cjk_font() else 1)
+    assert fallback == (0 if style.cjk_font() else 1)
 
 
 @pytest.mark.parametrize("status, words", [("diverged", "diverged at epoch 3"),
                                            ("interrupted", "interrupted after epoch 3"),
                                            ("ok", "Loss per epoch")])
 def test_loss_png_title_says_how_the_run_ended(tmp_path, status, words):
-    curves = plots.LossCurves([300.0, 250.0, 220.0], [290.0, 240.0, 210.0], ols_mse=180.0,
+    curves = loss_curves.LossCurves([300.0, 250.0, 220.0], [290.0, 240.0, 210.0], ols_mse=180.0,
                               loss_name="mse", status=status)
-    fig = plots.draw_loss(tmp_path / "loss.png", curves)
+    fig = loss_curves.draw_loss(tmp_path / "loss.png", curves)
     assert words in fig.axes[0].get_title()
-    assert set(plots.LABELS["en"]) == set(plots.LABELS["zh"])  # every label in both languages
+    assert set(style.LABELS["en"]) == set(style.LABELS["zh"])  # every label in both languages
 
 
 def test_a_summary_with_long_names_is_widened_not_squeezed(tmp_path):
-    from linreg.compare import Job
-    from linreg.summary_figure import SummaryPicture, draw
+    from linreg.figures.summary import SummaryPicture, draw
+    from linreg.records.runs import Job
 
     history = {"full_mse": [300.0, 250.0, 220.0]}
     jobs = [Job(tmp_path / str(i), {"status": "ok", "history": history},

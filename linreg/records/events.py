@@ -33,19 +33,19 @@ def weight_scalars(w: list[float]) -> dict[str, float]:
     return {"param/w_norm": math.sqrt(sum(v * v for v in w))}
 
 
-def same_columns(hparams: dict[str, Any]) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """`hparams` completed with the keys of every option of every config group, and each
-    group's options (the domain of its `name` column).
+def same_columns(hparams: dict[str, Any], groups: dict[str, Any]
+                 ) -> tuple[dict[str, Any], dict[str, list[str]]]:
+    """`hparams` completed with the keys of every option of every config group in `groups`
+    ({group: its module, with SCHEMAS}: config.GROUPS), and each group's options (the domain
+    of its `name` column).
 
     TensorBoard builds the HParams columns from one run's keys and drops the rest, so every run
     of a sweep must have the same keys: an option not chosen gets a placeholder of its field's
     type (NaN for numbers and flags, "-" for text). Values become scalars or strings.
     """
-    from linreg.config import GROUPS
-
     full: dict[str, Any] = {}
     domains: dict[str, list[str]] = {}
-    for group, module in GROUPS.items():
+    for group, module in groups.items():
         domains[f"{group}.name"] = sorted(module.SCHEMAS)
         for schema in module.SCHEMAS.values():
             for f in dataclasses.fields(schema):
@@ -99,16 +99,17 @@ class EventLog:
                                                  wall_time=time.time()))
         self._logged = epoch
 
-    def close(self, history: History, hparams: dict[str, Any],
-              final: dict[str, float]) -> None:
-        """The last epoch (if not logged yet), `hparams` with the `final` metrics; then
+    def close(self, history: History, hparams: dict[str, Any], final: dict[str, float],
+              groups: dict[str, Any]) -> None:
+        """The last epoch (if not logged yet), `hparams` (completed from
+        `groups`, see same_columns) with the `final` metrics; then
         flush and close. Raises what the writer's thread met (a full disk)."""
         from torch.utils.tensorboard.summary import hparams as hparams_summaries
 
         try:
             if history.epochs_run > self._logged:
                 self._log(history.epochs_run, history)
-            columns, domains = same_columns(hparams)
+            columns, domains = same_columns(hparams, groups)
             for summary in hparams_summaries(columns, final, hparam_domain_discrete=domains):
                 self._writer.file_writer.add_summary(summary)
             for tag, value in final.items():

@@ -1,5 +1,5 @@
 """Invariant of data preparation, on generated data: standardization statistics come from the
-training split alone (linreg/preprocess.py), so nothing of the validation rows leaks into
+training split alone (linreg/data/prepare.py), so nothing of the validation rows leaks into
 training."""
 
 from __future__ import annotations
@@ -11,8 +11,8 @@ import torch
 from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
-from linreg.dataset import Data
-from linreg.preprocess import prepare, split
+from linreg.data import Data
+from linreg.data.prepare import prepare, split
 
 
 def tagged_data(n_rows: int, n_features: int, seed: int) -> Data:

@@ -2,8 +2,8 @@
 
 The surface is the run's own loss on its training rows (in the units training saw), so the
 path crosses its contours as the optimizer did: at right angles for full-batch steps, with
-jitter for small batches, overshooting for a large lr. linreg/pictures.py computes it; this
-module only draws, without torch, as linreg/plots.py does.
+jitter for small batches, overshooting for a large lr. figures/pictures.py computes it; this
+module only draws, without torch, as every figure module does (figures/style.py).
 """
 
 from __future__ import annotations
@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING
 
 import numpy as np
 
-from linreg.plots import Line, number_text, save, style
+from linreg.figures.style import Line, number_text, save, style
 
 if TYPE_CHECKING:
     from matplotlib.figure import Figure
@@ -41,7 +41,7 @@ class PathPicture:
     subtitle: str = ""
     standardized: bool = False
     # the step (or epoch) after which each route point was taken, when a long route is a
-    # selection (plots.spread); empty: 0, 1, 2, ...
+    # selection (style.spread); empty: 0, 1, 2, ...
     steps: list[int] = field(default_factory=list)
 
     def step_numbers(self) -> list[int]:

@@ -1,119 +1,31 @@
 """Compare finished runs: one table (summary.csv), one figure (summary.png), a ranking printed.
 
-A sweep draws these for its jobs when it ends (linreg/sweep.py); `linreg-compare` (or
-`python -m linreg.compare`) draws them for any run or sweep folders, made on any day:
+A sweep draws these for its jobs when it ends (sweeps/callback.py); `linreg-compare` (or
+`python -m linreg.sweeps.compare`) draws them for any run or sweep folders, made on any day:
 
     linreg-compare outputs/sweeps/2025-01-01/10-00-00-000000 outputs/runs/2025-01-02
 
-Everything is read back from the folders (metrics.json and Hydra's .hydra/), never from a
-launcher's return values, which launchers in other processes drop. Only the standard library
-is imported at the top: this module is loaded by every `linreg` command.
+Every run is read back from its folder (records/runs.py). Only the standard library is
+imported at the top: this module is loaded by every `linreg` command.
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
-import enum
 import json
-import math
 import os
 import sys
-from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 from typing import Any
 
 from linreg.errors import LinregError
+from linreg.keys import format_value, short_names, split_override
 from linreg.outputs import written_whole
+from linreg.records.runs import HIGHER_IS_BETTER, Job, Metric, find_runs, load
 
 CSV_FILE, PNG_FILE = "summary.csv", "summary.png"
-
-
-class Metric(enum.Enum):
-    """What a sweep is ranked by (config key `summary.rank_by`) and what optuna optimises."""
-
-    full_mse = "final full-data MSE"
-    train_loss = "final training loss"
-    r2 = "R^2 on all rows"
-    dist_ols = "distance of (w, b) from least squares"
-    val_loss = "final loss on the held-out rows"
-    w_error = "distance of w from the true w"
-    wall_s = "wall time in seconds"
-
-
-HIGHER_IS_BETTER = {"r2"}
-
-
-@dataclass
-class Job:
-    """One finished (or failed) run, as read back from its folder."""
-
-    folder: Path
-    metrics: dict[str, Any]
-    overrides: list[str] = field(default_factory=list)
-    config: dict[str, Any] = field(default_factory=dict)  # flattened: {"optimizer.lr": 0.01}
-    num: int | None = None  # hydra.job.num, for a job of a sweep
-
-    @property
-    def status(self) -> str:
-        return self.metrics.get("status", "failed")
-
-    def metric(self, name: str) -> float | None:
-        m = self.metrics
-        if self.status == "failed":
-            return None
-        if name == "dist_ols":
-            ref = m.get("reference")
-            if ref is None or m.get("b") is None or None in m.get("w", [None]):
-                return None
-            pairs = [*zip(m["w"], ref["w_ols"], strict=True), (m["b"], ref["b_ols"])]
-            return math.sqrt(sum((v - v_ols) ** 2 for v, v_ols in pairs))
-        losses = m.get("loss", {})
-        value = {"full_mse": losses.get("full_mse"), "train_loss": losses.get("train"),
-                 "r2": m.get("r2"), "wall_s": m.get("wall_s"), "val_loss": losses.get("val"),
-                 "w_error": (m.get("param_error") or {}).get("w")}[name]
-        return None if value is None or not math.isfinite(value) else value
-
-    def value(self, key: str) -> Any:
-        """The value this run used for `key`: a config value, or a group's chosen option."""
-        for candidate in (key, f"{key}.name"):
-            if candidate in self.config:
-                return self.config[candidate]
-        return dict(split_override(o) for o in self.overrides).get(key)
-
-
-def find_runs(paths: list[Path]) -> list[Path]:
-    """Every run folder (one holding metrics.json or .hydra/) at or below each of `paths`."""
-    found: list[Path] = []
-    for path in map(Path, paths):
-        if not path.is_dir():
-            raise LinregError(f"{path}: no such folder")
-        before = len(found)
-        for root, dirs, files in os.walk(path):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))  # .hydra, .submitit
-            if "metrics.json" in files or Path(root, ".hydra", "config.yaml").is_file():
-                found.append(Path(root))
-                dirs.clear()
-        if len(found) == before:
-            raise LinregError(f"{path}: no run folders in it (none holds metrics.json or .hydra/)")
-    return found
-
-
-def load(folder: Path) -> Job:
-    try:
-        metrics = json.loads((folder / "metrics.json").read_text())
-    except FileNotFoundError:
-        metrics = {"status": "failed", "error": "no metrics.json: the job stopped before "
-                                                "recording a result (see its train.log)"}
-    except json.JSONDecodeError as exc:
-        metrics = {"status": "failed", "error": f"metrics.json is not valid JSON: {exc}"}
-    hydra_dir = folder / ".hydra"
-    overrides = _yaml(hydra_dir / "overrides.yaml") or []
-    config = flatten(_yaml(hydra_dir / "config.yaml") or {})
-    job = (_yaml(hydra_dir / "hydra.yaml") or {}).get("hydra", {})
-    num = job.get("job", {}).get("num") if job.get("mode") == "MULTIRUN" else None
-    return Job(folder.resolve(), metrics, [str(o) for o in overrides], config, num)
 
 
 def swept_keys(jobs: list[Job], known: list[str] = ()) -> list[str]:
@@ -122,12 +34,6 @@ def swept_keys(jobs: list[Job], known: list[str] = ()) -> list[str]:
     for job in jobs:
         keys += [k for k, _ in map(split_override, job.overrides) if k not in keys]
     return [k for k in keys if k in known or len({repr(j.value(k)) for j in jobs}) > 1]
-
-
-def short_names(keys: list[str]) -> dict[str, str]:
-    """`optimizer.lr` -> `lr`, unless two keys end alike; for labels and job folder names."""
-    last = [k.rsplit(".", 1)[-1] for k in keys]
-    return {k: s if last.count(s) == 1 else k for k, s in zip(keys, last, strict=True)}
 
 
 def rank(jobs: list[Job], metric: str) -> list[Job]:
@@ -149,9 +55,9 @@ def summarise(jobs: list[Job], out_dir: Path, metric: str, keys: list[str] = ())
     ranked = rank(jobs, metric)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_csv(out_dir / CSV_FILE, jobs, ranked, keys)
-    from linreg import drawing  # by the drawing process of a sweep, which has matplotlib
-    from linreg.stopping import SUMMARY_AFTER_STOP_S
-    from linreg.summary_figure import SummaryPicture
+    from linreg.figures import drawing  # by the drawing process of a sweep, which has matplotlib
+    from linreg.figures.summary import SummaryPicture
+    from linreg.process.stopping import SUMMARY_AFTER_STOP_S
 
     drawing.draw(out_dir, {PNG_FILE: SummaryPicture(jobs, keys, metric)}, "en",
                  after_stop_s=SUMMARY_AFTER_STOP_S)
@@ -233,12 +139,6 @@ def main(argv: list[str] | None = None) -> None:
     print(f"summary: {(out / CSV_FILE).resolve()}, {(out / PNG_FILE).resolve()}")
 
 
-def split_override(override: str) -> tuple[str, str | None]:
-    """`+optimizer.lr=0.1` -> ("optimizer.lr", "0.1"); `~seed` -> ("seed", None)."""
-    key, _, value = override.partition("=")
-    return key.lstrip("+~"), value if _ else None
-
-
 def _num(job: Job) -> tuple:
     return (job.num is None, job.num or 0, str(job.folder))
 
@@ -248,36 +148,10 @@ def _common_root(jobs: list[Job]) -> Path:
     return Path(os.path.commonpath(list(parents))) if parents else Path(".")
 
 
-def _yaml(path: Path) -> Any:
-    import yaml  # PyYAML comes with OmegaConf
-
-    try:
-        return yaml.load(path.read_text(), Loader=getattr(yaml, "CSafeLoader", yaml.SafeLoader))
-    except FileNotFoundError:
-        return None
-
-
-def flatten(node: dict, prefix: str = "") -> dict[str, Any]:
-    """{"optimizer": {"lr": 0.01}} -> {"optimizer.lr": 0.01}."""
-    flat: dict[str, Any] = {}
-    for key, value in node.items():
-        if isinstance(value, dict):
-            flat.update(flatten(value, f"{prefix}{key}."))
-        else:
-            flat[f"{prefix}{key}"] = value
-    return flat
-
-
 def _vector(values: list | None) -> Any:
     if not values:
         return None
     return values[0] if len(values) == 1 else json.dumps(values)
-
-
-def format_value(value: Any) -> str:
-    if isinstance(value, float):
-        return f"{value:.4g}"
-    return "" if value is None else str(value)
 
 
 if __name__ == "__main__":

@@ -16,6 +16,7 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from linreg.errors import Interrupted
+from linreg.process.state import kept
 
 AFTER_STOP_S = 1.0  # for a stopped run's figures; its metrics.json and events come first
 SUMMARY_AFTER_STOP_S = 1.5  # for a stopped sweep's summary.png, drawn after its last job's
@@ -54,4 +55,4 @@ class StopRequest:
         self.depth = 0
 
 
-STOP = StopRequest()  # this process's; reset by cli.main for each command
+STOP = kept(StopRequest())  # this process's; reset for each command (process/state.py)

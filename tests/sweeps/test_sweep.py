@@ -22,7 +22,11 @@ import yaml
 from matplotlib.image import imread
 from omegaconf import OmegaConf
 
-from linreg import compare, events, sweep
+from linreg.records import events
+from linreg.records.runs import Job, Metric
+from linreg.sweeps import callback as sweep
+from linreg.sweeps import compare, folders
+from linreg.sweeps import plan as sweep_plan
 
 TIMEOUT_S = 300  # the machine's two cores are shared with other work
 VOLATILE = ("wall_s", "train_s")  # timings: the only numbers that may differ between runs
@@ -341,12 +345,13 @@ def _hparams_written(folder: Path) -> dict:
 
 
 def test_hparams_keys_are_the_same_for_every_option_choice(compose_config):
-    from linreg.config import validate
+    from linreg.config import GROUPS, validate
     from linreg.run import flat_hparams
 
     seen = []
     for overrides in ([], ["loss=huber", "init=normal", "optimizer=torch_sgd"]):
-        columns, domains = events.same_columns(flat_hparams(validate(compose_config(overrides))))
+        settings = validate(compose_config(overrides))
+        columns, domains = events.same_columns(flat_hparams(settings), GROUPS)
         assert all(isinstance(v, int | float | str) for v in columns.values())
         seen.append(columns)
         assert "synthetic" in domains["dataset.name"]
@@ -383,16 +388,16 @@ def test_job_folder_names_are_short_safe_and_sort(tmp_path):
     (tmp_path / sweep.PLAN_FILE).write_text(json.dumps(
         {"swept": ["optimizer.lr", "train.batch_size", "dataset.path", "init.w", "optimizer.w"],
          "jobs": 12}))
-    name = sweep.job_folder(str(tmp_path), 3, ["optimizer.lr=0.1", "train.batch_size=8",
+    name = folders.job_folder(str(tmp_path), 3, ["optimizer.lr=0.1", "train.batch_size=8",
                                                 "train.epochs=5"])
     assert name == "03_lr=0.1_batch_size=8"
-    odd = sweep.job_folder(str(tmp_path), 11, ["dataset.path=data/a,b:c.csv",
+    odd = folders.job_folder(str(tmp_path), 11, ["dataset.path=data/a,b:c.csv",
                                                "optimizer.lr=0.012345678901", "init.w=1",
                                                "optimizer.w=2"])
     assert odd == "11_path=data-a-b-c.csv_lr=0.01235_init.w=1_optimizer.w=2"
-    assert sweep.job_folder(str(tmp_path / "no-plan"), 0, ["a.b=1", "c=2"]) == "0_b=1_c=2"
+    assert folders.job_folder(str(tmp_path / "no-plan"), 0, ["a.b=1", "c=2"]) == "0_b=1_c=2"
     # a preset's nested group (+experiment/init=far) must not nest the job's folder
-    assert sweep.job_folder(str(tmp_path / "no-plan"), 2, ["+experiment/init=far"]) == \
+    assert folders.job_folder(str(tmp_path / "no-plan"), 2, ["+experiment/init=far"]) == \
         "2_experiment-init=far"
 
 
@@ -402,7 +407,7 @@ def test_sweep_plan_lists_swept_keys_and_counts_jobs():
                                "train.epochs=5"]},
         "sweeper": {"_target_": "hydra._internal.core_plugins.basic_sweeper.BasicSweeper",
                     "params": {"seed": "0,1"}}}})
-    plan = sweep.sweep_plan(cfg)
+    plan = sweep_plan.sweep_plan(cfg)
     assert plan["swept"] == ["seed", "optimizer.lr", "train.batch_size"]
     assert plan["jobs"] == 12
 
@@ -410,7 +415,7 @@ def test_sweep_plan_lists_swept_keys_and_counts_jobs():
 def test_rank_puts_finished_runs_first_then_diverged_then_failed():
     def job(status, mse, r2):
         m = {"status": status, "loss": {"full_mse": mse, "train": mse}, "r2": r2, "wall_s": 1.0}
-        return compare.Job(Path(status + str(mse)), m)
+        return Job(Path(status + str(mse)), m)
 
     jobs = [job("failed", None, None), job("diverged", None, None), job("ok", 3.0, 0.2),
             job("ok", 2.0, 0.1)]
@@ -418,20 +423,20 @@ def test_rank_puts_finished_runs_first_then_diverged_then_failed():
         [2.0, 3.0, None, None]
     assert [j.status for j in compare.rank(jobs, "r2")] == ["ok", "ok", "diverged", "failed"]
     assert compare.rank(jobs, "r2")[0].metrics["r2"] == 0.2
-    stopped = compare.Job(Path("stopped"), {"status": "interrupted", "loss": {"full_mse": 1.0}})
+    stopped = Job(Path("stopped"), {"status": "interrupted", "loss": {"full_mse": 1.0}})
     assert [j.status for j in compare.rank([stopped, *jobs], "full_mse")] == \
         ["ok", "ok", "diverged", "interrupted", "failed"]
     assert "(2 ok, 1 diverged, 1 interrupted, 1 failed)" in \
         compare.ranking_text(compare.rank([stopped, *jobs], "full_mse"), [], "full_mse")
-    assert sweep.objective(jobs[1].metrics, compare.Metric.full_mse) == math.inf
-    assert sweep.objective(jobs[1].metrics, compare.Metric.r2) == -math.inf
+    assert sweep.objective(jobs[1].metrics, Metric.full_mse) == math.inf
+    assert sweep.objective(jobs[1].metrics, Metric.r2) == -math.inf
 
 
 def test_rank_by_validation_loss_and_parameter_error():
     def job(val, w_error):
         m = {"status": "ok", "loss": {"full_mse": 1.0, "train": 1.0, "val": val}, "r2": 0.5,
              "wall_s": 1.0, "param_error": {"w": w_error}}
-        return compare.Job(Path(f"{val}-{w_error}"), m)
+        return Job(Path(f"{val}-{w_error}"), m)
 
     jobs = [job(3.0, 0.1), job(2.0, 0.3), job(4.0, 0.2)]
     assert [j.metric("val_loss") for j in compare.rank(jobs, "val_loss")] == [2.0, 3.0, 4.0]
@@ -440,12 +445,13 @@ def test_rank_by_validation_loss_and_parameter_error():
 
 def test_sequential_jobs_in_one_process_load_the_data_once(compose_config, tmp_path,
                                                            monkeypatch):
-    from linreg import dataset, run
+    from linreg import data as dataset
+    from linreg import run
 
     calls = []
     real_load = dataset.load
     monkeypatch.setattr(dataset, "load", lambda cfg: calls.append(cfg) or real_load(cfg))
-    monkeypatch.setattr(run, "_previous", {})
+    monkeypatch.setattr(run, "CACHE", run.RunCache())
     for name in ("0.05", "0.1", "other"):
         (tmp_path / name).mkdir()
     results = [run.run(compose_config([f"optimizer.lr={lr}", "train.epochs=1"]), tmp_path / lr)

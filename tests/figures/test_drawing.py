@@ -15,9 +15,10 @@ import numpy as np
 import pytest
 from test_figures import is_picture
 
-from linreg import drawing, pictures, plots
 from linreg.config import validate
-from linreg.dataset import load
+from linreg.data import load
+from linreg.figures import drawing, loss_curves, pictures, requests, style
+from linreg.figures import fit as fit_figure
 from linreg.loss import MSE
 from linreg.model import least_squares
 from linreg.run import run
@@ -46,7 +47,7 @@ def figures(compose_config) -> dict:
                       b=[5.0, 12.0], w_start=[0.5], b_start=0.0)
     points = [[0.5, 0.0], [10.0, 5.0], [20.0, 12.0]]
     return {"fit.png": pictures.fit_picture(data, history, reference),
-            "loss.png": plots.LossCurves(history.train_loss, history.full_mse, reference.mse,
+            "loss.png": loss_curves.LossCurves(history.train_loss, history.full_mse, reference.mse,
                                          "mse"),
             "trajectory.png": pictures.path_picture(data, MSE(), points, reference)}
 
@@ -55,8 +56,8 @@ def test_the_process_draws_every_figure(process, figures, tmp_path, monkeypatch)
     def here(*args, **kwargs):
         raise AssertionError("drawn in the test's process")
 
-    monkeypatch.setattr(plots, "draw_fit", here)
-    monkeypatch.setattr(plots, "draw_loss", here)
+    monkeypatch.setattr(fit_figure, "draw_fit", here)
+    monkeypatch.setattr(loss_curves, "draw_loss", here)
     drawing.draw(tmp_path, figures, "en")
     assert all(is_picture(tmp_path / name) for name in figures)
     assert process.poll() is None  # and it waits for the next run's figures
@@ -104,8 +105,8 @@ def test_its_warnings_are_said_here(process, figures, tmp_path, caplog):
     with caplog.at_level(logging.WARNING):
         drawing.draw(tmp_path, figures, "zh")
         drawing.draw(tmp_path, figures, "zh")  # said once, as in a single process
-    said = [r.getMessage() for r in caplog.records if r.name == "linreg.plots"]
-    assert len(said) == (0 if plots.cjk_font() else 1)
+    said = [r.getMessage() for r in caplog.records if r.name == "linreg.figures.style"]
+    assert len(said) == (0 if style.cjk_font() else 1)
     assert all("no font with Chinese characters" in message for message in said)
 
 
@@ -160,7 +161,7 @@ def test_an_error_that_cannot_cross_the_pipe_is_said_in_one_that_can():
     try:
         raise TwoArgumentError("fit.png", "no room")
     except TwoArgumentError as exc:
-        error, remote = drawing.error_to_send(exc)
+        error, remote = requests.error_to_send(exc)
     assert isinstance(error, RuntimeError) and str(error) == "TwoArgumentError: fit.png: no room"
     assert pickle.loads(pickle.dumps(error)).args == error.args
     assert "raise TwoArgumentError" in remote
@@ -168,7 +169,7 @@ def test_an_error_that_cannot_cross_the_pipe_is_said_in_one_that_can():
 
 @pytest.mark.skipif(not hasattr(os, "fork"), reason="the helper is forked")
 def test_without_a_fork_the_process_has_no_helper_and_leaks_no_pipe(monkeypatch):
-    from linreg import drawing_process
+    from linreg.figures import drawing_process
 
     def no_fork():
         raise OSError("Resource temporarily unavailable")

@@ -1,5 +1,5 @@
 """What each figure of a run shows, as plain numbers: computed here with torch from the run's
-data and history, drawn by linreg/plots.py and linreg/trajectory.py without it.
+data and history, drawn by the other modules of figures/ without it.
 
 Everything is in the units a reader knows: fit.png in the data's original units, the
 trajectory in the units training saw (standardized x when the run standardized).
@@ -14,13 +14,15 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from linreg.dataset import Data
+from linreg.data.prepare import Prepared, Standardizer
+from linreg.data.table import Data
+from linreg.figures.fit import FIT_FILE, LineFit, PredictedFit
+from linreg.figures.loss_curves import LOSS_FILE, LossCurves
+from linreg.figures.style import Line, spread
+from linreg.figures.trajectory import TRAJECTORY_FILE, PathPicture, epoch_marks
 from linreg.loss import MSE, Loss
 from linreg.model import LeastSquares, predict
-from linreg.plots import FIT_FILE, LOSS_FILE, Line, LineFit, LossCurves, PredictedFit, spread
-from linreg.preprocess import Prepared, Standardizer
 from linreg.train import History
-from linreg.trajectory import TRAJECTORY_FILE, PathPicture, epoch_marks
 
 if TYPE_CHECKING:
     from linreg.config import RunConfig
@@ -35,7 +37,7 @@ def of_run(settings: RunConfig, prepared: Prepared, history: History, reference:
            loss_fn: Loss, ridge: LeastSquares | None, steps_per_epoch: int) -> dict[str, Any]:
     """{file name: picture} for a run; trajectory.png only with one feature, drawn
     step by step when history.path was traced, else epoch by epoch. A long history is drawn
-    from a selection of its epochs and steps (plots.spread): a figure needs no more."""
+    from a selection of its epochs and steps (style.spread): a figure needs no more."""
     data = prepared.train
     epochs = spread(history.epochs_run)
 
@@ -68,7 +70,7 @@ def of_run(settings: RunConfig, prepared: Prepared, history: History, reference:
 
 
 def _route(history: History, per_epoch: int) -> tuple[list[int], list[list[float]]]:
-    """The steps drawn (plots.spread, keeping those the figure marks) and [w, b] after each:
+    """The steps drawn (style.spread, keeping those the figure marks) and [w, b] after each:
     of the traced path, or else the start and the parameters after each epoch."""
     n = len(history.path) if history.path else history.epochs_run + 1
     steps = spread(n, keep=[e * per_epoch for e in epoch_marks((n - 1) // per_epoch)])

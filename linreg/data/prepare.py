@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 
 import torch
 
-from linreg.dataset import Data
+from linreg.data.table import Data
 from linreg.errors import DataError
 
 

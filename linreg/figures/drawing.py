@@ -2,10 +2,10 @@
 launch, or else by this one; then the run's metrics.json, last.
 
 Importing matplotlib and drawing three figures takes about as long as importing torch. So
-`linreg` starts a drawing process first thing (cli.main; linreg/drawing_process.py): it
+`linreg` starts a drawing process first thing (cli.main; figures/drawing_process.py): it
 imports matplotlib, draws a throwaway figure of each kind and forks a helper (which draws
 each run's slowest figure beside it) while the run imports torch and trains. The run then
-sends it its pictures (plain numbers, linreg/pictures.py) and its metrics; the process draws
+sends it its pictures (plain numbers, figures/pictures.py) and its metrics; the process draws
 the figures, then writes metrics.json, so a complete metrics.json still means a complete run.
 A single run waits for that. A sweep's job does not: the process draws it while the next job
 runs, and that job reads the reply before sending its own. Without that process (a test
@@ -23,26 +23,21 @@ import os
 import pickle
 import select
 import signal
-import struct
 import subprocess
 import sys
-import traceback
-from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import BinaryIO
 
-from linreg import metrics, plots, summary_figure, trajectory
-from linreg.stopping import AFTER_STOP_S, STOP
-
-Picture = (plots.LineFit | plots.PredictedFit | plots.LossCurves | trajectory.PathPicture
-           | summary_figure.SummaryPicture)
+from linreg.figures.requests import REPLY_LENGTH, Picture, RemoteError, draw_all, draw_and_write
+from linreg.process.state import kept
+from linreg.process.stopping import AFTER_STOP_S, STOP
+from linreg.records import metrics
 
 log = logging.getLogger(__name__)
 
 STOP_TIMEOUT_S = 60  # at exit, for it to finish what it was sent
 HANG_S = 60  # a drawing process that takes nor gives a byte for this long is taken for hung
-_LENGTH = struct.Struct("<Q")  # each reply is its length, then its pickle
+
 
 
 class _Late(Exception):
@@ -58,15 +53,20 @@ class DrawingProcess:
     sent_any: bool = False  # at exit, a process that has drawn nothing is not waited for
     after_stop_s: float = AFTER_STOP_S  # the figures' time after a stop, for the request sent
 
+    def reset(self) -> None:
+        """A new command: the figures' default time after a stop. The process itself stays: it
+        serves every command of this process, and ends at exit (`stop`)."""
+        self.after_stop_s = AFTER_STOP_S
 
-DRAWER = DrawingProcess()
+
+DRAWER = kept(DrawingProcess())  # reset for each command (process/state.py)
 
 
 def start() -> None:
     """Start the drawing process, once; without one, figures are drawn in this process."""
     if DRAWER.popen is not None:
         return
-    from linreg import mplconfig
+    from linreg.figures import mplconfig
 
     # before the environment is copied: this process and any it starts (the drawing process, a
     # joblib worker) then find a writable matplotlib folder, even with HOME=/dev/null
@@ -77,7 +77,7 @@ def start() -> None:
            "PYTHONSAFEPATH": "1"}
     try:
         # its own session: a Ctrl-C at the terminal stops the run, which still wants figures
-        DRAWER.popen = subprocess.Popen([sys.executable, "-m", "linreg.drawing_process"],
+        DRAWER.popen = subprocess.Popen([sys.executable, "-m", "linreg.figures.drawing_process"],
                                         env=env, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
                                         start_new_session=True)
     except OSError as exc:
@@ -152,7 +152,7 @@ def draw(run_dir: Path, pictures: dict[str, Picture], lang: str,
             if wait:
                 finish()
             return
-    draw_and_write(*request)
+    draw_and_write(*request, draw_pictures=_draw_here)
 
 
 def finish() -> None:
@@ -171,7 +171,7 @@ def finish() -> None:
             stop(wait=False)
             for request in left:
                 try:
-                    draw_and_write(*request)
+                    draw_and_write(*request, draw_pictures=_draw_here)
                 except Exception as exc:
                     if not request[-1]:
                         raise
@@ -229,7 +229,7 @@ def _receive() -> tuple:
     """The next reply, (ok, said), read from the pipe itself (no buffer hides a byte from
     select)."""
     fd = DRAWER.popen.stdout.fileno()
-    (length,) = _LENGTH.unpack(_read(fd, _LENGTH.size))
+    (length,) = REPLY_LENGTH.unpack(_read(fd, REPLY_LENGTH.size))
     return pickle.loads(_read(fd, length))
 
 
@@ -240,65 +240,20 @@ def _give_up(requests: list[tuple]) -> None:
     stop(wait=False)
     for run_dir, pictures, lang, then_write, _ in requests:
         if hung:  # no stop under way: there is time to draw here
-            draw_and_write(run_dir, pictures, lang, then_write, record_failure=True)
+            draw_and_write(run_dir, pictures, lang, then_write, record_failure=True,
+                           draw_pictures=_draw_here)
             continue
         log.warning("figures not drawn in %s: the stop left no time for them", run_dir)
         if then_write is not None:
             metrics.write(Path(run_dir), then_write)
 
 
+def _draw_here(run_dir: Path, pictures: dict[str, Picture], lang: str) -> None:
+    """The figures of a request, drawn in this process, within the stop's budget for them."""
+    draw_all(run_dir, pictures, lang, DRAWER.after_stop_s)
+
+
 def _say_failed(run_dir: str, error: BaseException) -> None:
     log.error("job failed: %s (%s)", metrics.failure_reason(error), run_dir)
 
 
-class RemoteError(Exception):
-    """The traceback of an error in the drawing process, as the cause of the error raised."""
-
-
-def draw_all(run_dir: Path, pictures: dict[str, Picture], lang: str) -> None:
-    """Draw every picture into run_dir, here; after a stop, those that its budget allows."""
-    for name, picture in pictures.items():
-        if (left := STOP.left(DRAWER.after_stop_s)) is not None and left <= 0:
-            log.warning("%s not drawn in %s: the stop left no time for it", name, run_dir)
-            continue
-        draw_picture(Path(run_dir) / name, picture, lang)
-
-
-def draw_and_write(run_dir: str, pictures: dict[str, Picture], lang: str,
-                   then_write: dict | None, record_failure: bool,
-                   draw_pictures: Callable[[Path, dict, str], None] = draw_all) -> None:
-    """A request, done here: the figures, then metrics.json; a failure is raised, after being
-    written as the run's metrics.json if `record_failure`."""
-    try:
-        draw_pictures(Path(run_dir), pictures, lang)
-        if then_write is not None:
-            metrics.write(Path(run_dir), then_write)
-    except Exception as exc:
-        if record_failure and then_write is not None:
-            with contextlib.suppress(Exception):  # the folder itself may be what failed
-                metrics.write(Path(run_dir), metrics.failure(exc, then_write["wall_s"]))
-        raise
-
-
-def draw_picture(target: Path | BinaryIO, picture: Picture, lang: str) -> None:
-    if isinstance(picture, plots.LossCurves):
-        plots.draw_loss(target, picture, lang)
-    elif isinstance(picture, trajectory.PathPicture):
-        trajectory.draw_trajectory(target, picture, lang)
-    elif isinstance(picture, summary_figure.SummaryPicture):
-        summary_figure.draw(target, picture)
-    else:
-        plots.draw_fit(target, picture, lang)
-
-
-def error_to_send(exc: BaseException) -> tuple[BaseException, str]:
-    """What crosses a pipe of an error being handled: itself (or a RuntimeError saying it,
-    if it cannot be pickled and unpickled) and its traceback as text (a pickled error loses
-    it)."""
-    remote = (str(exc.__cause__) if isinstance(exc.__cause__, RemoteError)
-              else traceback.format_exc())
-    try:
-        pickle.loads(pickle.dumps(exc))  # an error whose __init__ takes other arguments fails
-    except Exception:
-        exc = RuntimeError(f"{type(exc).__name__}: {exc}")
-    return exc, remote

@@ -1,4 +1,4 @@
-"""Optimizers: the `optimizer` config group.
+"""SGD: the options of the `optimizer` group (`manual_sgd`, `torch_sgd`) and their schemas.
 
 `ManualSGD` is stochastic gradient descent written from scratch with torch.optim.SGD's exact
 update rule, in the same order of floating-point operations, so that for the same gradients
@@ -17,8 +17,6 @@ from collections.abc import Iterable
 from dataclasses import dataclass, field
 
 import torch
-
-from linreg.errors import ConfigError
 
 
 @dataclass
@@ -39,9 +37,6 @@ class ManualSGDConfig(TorchSGDConfig):
 
     name: str = "manual_sgd"
     divide_by_batch_size: bool = False
-
-
-SCHEMAS = {"manual_sgd": ManualSGDConfig, "torch_sgd": TorchSGDConfig}
 
 
 class ManualSGD:
@@ -81,24 +76,3 @@ class ManualSGD:
                     buf.mul_(self.momentum).add_(g, alpha=1 - self.dampening)
                 g = g.add(buf, alpha=self.momentum) if self.nesterov else buf
             p.add_(g, alpha=-self.lr)
-
-
-def check(cfg) -> None:
-    """Combinations torch.optim.SGD refuses, caught before any work is done."""
-    prefix = "optimizer"
-    if cfg.nesterov and (cfg.momentum <= 0 or cfg.dampening != 0):
-        raise ConfigError(f"{prefix}.nesterov: needs momentum > 0 and dampening = 0 "
-                          f"(got momentum={cfg.momentum}, dampening={cfg.dampening})")
-
-
-def build(cfg, params: list[torch.Tensor], batch_size: int):
-    """Build the optimizer chosen by `cfg.name` over `params`."""
-    hyper = dict(lr=cfg.lr, momentum=cfg.momentum, dampening=cfg.dampening,
-                 weight_decay=cfg.weight_decay, nesterov=cfg.nesterov)
-    if cfg.name == "torch_sgd":
-        # imported here: torch.optim's first use pulls in torch._dynamo, about a second
-        from torch.optim import SGD
-
-        return SGD(params, **hyper)
-    divisor = batch_size if cfg.divide_by_batch_size else 1
-    return ManualSGD(params, grad_divisor=divisor, **hyper)

@@ -1,19 +1,17 @@
-"""Figures: fit.png (the data and the lines through it) and loss.png (loss per epoch).
+"""What every figure shares: the labels in English or Chinese (with a CJK font found on the
+machine), the `plot` config section, how a figure is made, saved and how many points it draws.
 
-They are drawn from plain numbers (linreg/pictures.py computes them from a run) and this
-module imports neither torch nor anything that does: the figures are drawn in a second
-process that must be ready before torch has finished importing (linreg/drawing.py).
-Drawn on matplotlib's Figure directly, never pyplot, so no window can open and no global
-state is shared between runs of one sweep. Labels are English, or with `plot.lang=zh` the
-tutorial's Chinese, drawn with a CJK font found on the machine (trajectory.png, the lesson
-figure, lives in linreg/trajectory.py).
+The figures (fit.py, loss_curves.py, trajectory.py, summary.py) are drawn from plain numbers
+(pictures.py computes a run's with torch), and no module of them imports torch nor anything
+that does: they are drawn in a second process that must be ready before torch has finished
+importing (drawing.py). Drawn on matplotlib's Figure directly, never pyplot, so no window can
+open and no global state is shared between runs of one sweep.
 """
 
 from __future__ import annotations
 
 import functools
 import logging
-import math
 import os
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
@@ -32,7 +30,6 @@ Line = tuple[float, float]  # (w, b): y = w x + b
 
 log = logging.getLogger(__name__)
 
-FIT_FILE, LOSS_FILE = "fit.png", "loss.png"
 MAX_POINTS = 2000  # of a curve or path in a figure: beyond a few thousand no one sees more
 
 
@@ -151,105 +148,7 @@ def style(lang: str) -> Iterator[dict[str, str]]:
         yield LABELS[drawn]
 
 
-@dataclass
-class LineFit:
-    """fit.png for one feature, in the original units: the rows and the lines through them."""
-
-    x: np.ndarray
-    y: np.ndarray
-    ols: Line
-    fit: Line | None  # the last epoch with finite parameters; None if there was none
-    last_finite: int | None = None  # that epoch (from 1), when the run ended in non-finite ones
-    x_val: np.ndarray | None = None
-    y_val: np.ndarray | None = None
-    true: Line | None = None
-    xlabel: str | None = None  # the feature's name
-
-
-@dataclass
-class PredictedFit:
-    """fit.png for several features: predicted against actual y."""
-
-    y: np.ndarray
-    ols_pred: np.ndarray
-    fit_pred: np.ndarray | None  # as LineFit.fit
-    n_features: int
-    last_finite: int | None = None
-    y_val: np.ndarray | None = None
-    val_pred: np.ndarray | None = None
-
-
-@dataclass
-class LossCurves:
-    """loss.png: the per-epoch losses (non-finite ones are left out) and least squares' MSE."""
-
-    train_loss: list[float]
-    full_mse: list[float]
-    ols_mse: float
-    loss_name: str
-    val_loss: list[float] = field(default_factory=list)
-    status: str = "ok"
-    # the epoch of each value, when a long run's are a selection (`spread`); empty: 1, 2, ...
-    epochs: list[int] = field(default_factory=list)
-
-    def epoch_numbers(self) -> list[int]:
-        return self.epochs or list(range(1, len(self.train_loss) + 1))
-
-
-def draw_fit(path: Path, picture: LineFit | PredictedFit, lang: str = "en") -> Figure:
-    with style(lang) as text:
-        fig = _figure()
-        ax = fig.add_subplot()
-        label = (text["fit"] if picture.last_finite is None
-                 else text["last_finite"].format(picture.last_finite))
-        if isinstance(picture, LineFit):
-            _draw_line_fit(ax, text, label, picture)
-        else:
-            _draw_predicted_actual(ax, text, label, picture)
-        ax.legend(fontsize="small")
-        save(fig, path)
-    return fig  # for a test to read its labels
-
-
-def _draw_line_fit(ax, text: dict[str, str], label: str, p: LineFit) -> None:
-    xs = [p.x] if p.x_val is None else [p.x, p.x_val]
-    grid = np.array([min(float(x.min()) for x in xs), max(float(x.max()) for x in xs)])
-    ax.scatter(p.x, p.y, s=14, alpha=0.6, color="tab:blue", label=text["data"])
-    if p.x_val is not None:
-        ax.scatter(p.x_val, p.y_val, s=18, facecolors="none", edgecolors="tab:orange",
-                   label=text["val"])
-    if p.fit is not None:
-        w, b = p.fit
-        ax.plot(grid, w * grid + b, color="tab:red", lw=2,
-                label=f"{label}: y = {number_text(w)} x + {number_text(b)}")
-    if p.true is not None:
-        w, b = p.true
-        ax.plot(grid, w * grid + b, color="tab:green", lw=1.5,
-                label=f"{text['true']}: y = {number_text(w)} x + {number_text(b)}")
-    w, b = p.ols
-    ax.plot(grid, w * grid + b, "k--", lw=1,
-            label=f"{text['ols']}: y = {number_text(w)} x + {number_text(b)}")
-    ax.set(xlabel=p.xlabel or text["x"], ylabel=text["y"], title=text["fit_title"])
-    # the data set the frame: a line that ran off (a diverged run) leaves it, not squash it
-    ys = [p.y] if p.y_val is None else [p.y, p.y_val]
-    _frame(ax, min(float(y.min()) for y in ys), max(float(y.max()) for y in ys))
-
-
-def _draw_predicted_actual(ax, text: dict[str, str], label: str, p: PredictedFit) -> None:
-    ax.scatter(p.y, p.ols_pred, s=14, marker="x", color="0.4", label=text["ols"])
-    if p.fit_pred is not None:
-        ax.scatter(p.y, p.fit_pred, s=14, alpha=0.6, color="tab:red", label=label)
-        if p.y_val is not None:
-            ax.scatter(p.y_val, p.val_pred, s=18, facecolors="none", edgecolors="tab:orange",
-                       label=f"{label}, {text['val']}")
-    lo, hi = float(p.y.min()), float(p.y.max())
-    ax.plot([lo, hi], [lo, hi], "k:", lw=1, label=text["diagonal"])
-    _frame(ax, lo, hi)
-    ax.set(xlabel=text["actual"], ylabel=text["predicted"],
-           title=text["many_title"].format(p.n_features))
-
-
-def _figure() -> Figure:
+def one_axes_figure() -> Figure:
     """One axes with fixed margins: constrained layout would measure every label, about
     0.1 s a figure, which is a good share of a run."""
     from matplotlib.figure import Figure
@@ -276,61 +175,6 @@ def save(fig: Figure, target: Path | BinaryIO, dpi: int = 120) -> None:
 def number_text(value: float) -> str:
     """3 decimals, or 3 significant digits for the huge numbers of a diverging run."""
     return f"{value:.3f}" if abs(value) < 1e5 else f"{value:.3g}"
-
-
-def _frame(ax, lo: float, hi: float) -> None:
-    if not (math.isfinite(lo) and math.isfinite(hi)):
-        return  # matplotlib's own limits
-    # all y equal: a margin relative to them (1.0 would vanish next to 1e30)
-    margin = 0.08 * (hi - lo) or 0.08 * abs(hi) or 1.0
-    ax.set_ylim(lo - margin, hi + margin)
-
-
-def draw_loss(path: Path | BinaryIO, curves: LossCurves, lang: str = "en") -> Figure:
-    from matplotlib.ticker import MaxNLocator
-
-    with style(lang) as text:
-        fig = _figure()
-        ax = fig.add_subplot()
-        # with rows held out, "full" means every training row
-        full = text["train_mse"] if curves.val_loss else text["full_mse"]
-        lines = [(curves.train_loss, text["train_loss"].format(curves.loss_name)),
-                 (curves.full_mse, full)]
-        if curves.val_loss:
-            lines.append((curves.val_loss, text["val_loss"].format(curves.loss_name)))
-        epochs = curves.epoch_numbers()
-        drawn: list[float] = []  # every finite loss drawn
-        for values, label in lines:
-            finite = [(e, v) for e, v in zip(epochs, values, strict=False) if math.isfinite(v)]
-            if finite:
-                ax.plot(*zip(*finite, strict=True), marker=".", label=label)
-                drawn += [v for _, v in finite]
-        ols = [curves.ols_mse] if math.isfinite(curves.ols_mse) else []
-        for value in ols:
-            shown = f"{value:.2f}" if value == 0 or 0.01 <= value < 1e5 else f"{value:.3g}"
-            ax.axhline(value, color="k", ls="--", lw=1, label=text["ols_mse"].format(shown))
-        title = text["loss_title"]
-        if curves.status in ("diverged", "interrupted"):
-            title += text[curves.status].format(epochs[-1] if epochs else 0)
-        if any(v > 0 for v in drawn):  # else every loss is 0 (or none finite): a linear axis
-            _log_axis(ax, [v for v in drawn + ols if v > 0])
-            zeros = [e for values, _ in lines
-                     for e, v in zip(epochs, values, strict=False) if v == 0]
-            title += text["zero"].format(min(zeros)) if zeros else ""
-        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
-        ax.set(xlabel=text["epoch"], ylabel=text["loss"], title=title)
-        if drawn or ols:  # else nothing is drawn, and matplotlib warns of an empty legend
-            ax.legend(fontsize="small")
-        save(fig, path)
-    return fig  # for a test to read its labels
-
-
-def _log_axis(ax, values: list[float]) -> None:
-    """A log y axis over `values` (all > 0): the least-squares line stays in view."""
-    ax.set_yscale("log")
-    low, high = min(values), max(values)
-    ax.set_ylim(low / 1.2, high * 1.2)
-    plain_log_ticks(ax, low, high)
 
 
 def plain_log_ticks(ax, low: float, high: float) -> None:

@@ -1,4 +1,4 @@
-"""Reading a CSV file of numbers for `dataset=csv`, with the csv module (no pandas).
+"""`dataset=csv`: a CSV file of numbers, read with the csv module (no pandas).
 
 Anything wrong with the file stops with a DataError naming the file, and the line and column
 where there is one, so a student can open the file at that spot.
@@ -10,14 +10,38 @@ import csv
 import math
 import os
 import stat
+from dataclasses import dataclass
 from pathlib import Path
 
 import numpy as np
+import torch
+from omegaconf import MISSING
 
-from linreg.dataset import FLOAT32_MAX, FLOAT32_RANGE
+from linreg.data.table import FLOAT32_MAX, FLOAT32_RANGE, Data, DatasetConfig
 from linreg.errors import ConfigError, DataError
 
 DELIMITER_NAMES = {"\\t": "\t", "tab": "\t"}  # a tab is awkward to type on a command line
+
+
+@dataclass
+class CSVConfig(DatasetConfig):
+    """A CSV file of numbers; `path` is relative to the directory linreg was started from."""
+
+    name: str = "csv"
+    path: str = MISSING
+    target: str | None = None  # column name (or number, from 0, without a header); None: last
+    features: list[str] | None = None  # None: every column but the target
+    delimiter: str = ","
+    header: bool = True
+    standardize: bool = True
+
+
+
+def load_csv(cfg: CSVConfig) -> Data:
+    path, names, X, y = read_csv(cfg.path, cfg.target, cfg.features, cfg.delimiter, cfg.header)
+    return Data(X=torch.as_tensor(X, dtype=torch.float32),
+                y=torch.as_tensor(y, dtype=torch.float32).reshape(-1, 1),
+                feature_names=names, source=str(path))
 
 
 def resolve(path: str) -> Path:

@@ -17,15 +17,16 @@ import torch
 from matplotlib.figure import Figure
 from matplotlib.image import imread
 
-from linreg import drawing, metrics, pictures, plots
-from linreg.compare import Job
 from linreg.config import validate
-from linreg.dataset import Data
+from linreg.data import Data
+from linreg.data.prepare import Prepared
+from linreg.figures import drawing, loss_curves, pictures, style
+from linreg.figures.summary import SummaryPicture
+from linreg.figures.summary import draw as draw_summary
 from linreg.loss import MAE, MSE
 from linreg.model import LeastSquares, least_squares
-from linreg.preprocess import Prepared
-from linreg.summary_figure import SummaryPicture
-from linreg.summary_figure import draw as draw_summary
+from linreg.records import metrics
+from linreg.records.runs import Job
 from linreg.train import History
 
 inf, nan = math.inf, math.nan
@@ -94,7 +95,7 @@ def test_several_features_with_overflowing_predictions_draw_their_fit(settings, 
 def test_a_path_with_no_finite_point_is_not_drawn_and_the_log_says_so(settings, tmp_path,
                                                                        caplog):
     h = history([inf], [inf], [inf], "diverged", start=(inf, 0.0))
-    with caplog.at_level(logging.WARNING, logger="linreg.pictures"):
+    with caplog.at_level(logging.WARNING, logger="linreg.figures.pictures"):
         figures = draw_run(settings["mse"], one_feature(), h, None, MSE(), tmp_path)
     assert "trajectory.png" not in figures and not (tmp_path / "trajectory.png").exists()
     assert "trajectory.png not drawn: no point of the path is finite" in caplog.text
@@ -108,14 +109,14 @@ def test_constant_huge_targets_are_framed(settings, tmp_path):
 
 
 def test_losses_of_0_on_a_log_axis_are_named_in_the_title(tmp_path):
-    curves = plots.LossCurves([5.0, 0.5, 0.0], [4.0, 0.4, 0.0], 0.0, "mse")
-    ax = plots.draw_loss(tmp_path / "loss.png", curves).axes[0]
+    curves = loss_curves.LossCurves([5.0, 0.5, 0.0], [4.0, 0.4, 0.0], 0.0, "mse")
+    ax = loss_curves.draw_loss(tmp_path / "loss.png", curves).axes[0]
     assert ax.get_yscale() == "log" and "loss 0 at epoch 3" in ax.get_title()
     low, high = ax.get_ylim()
     assert 0 < low < 0.4 and high > 5.0
     # nothing above 0 to put on a log axis: a linear one, the zeros in view
-    ax = plots.draw_loss(tmp_path / "zero.png",
-                         plots.LossCurves([0.0, 0.0], [0.0, 0.0], 6e-30, "mse")).axes[0]
+    ax = loss_curves.draw_loss(tmp_path / "zero.png",
+                         loss_curves.LossCurves([0.0, 0.0], [0.0, 0.0], 6e-30, "mse")).axes[0]
     assert ax.get_yscale() == "linear" and ax.get_ylim()[0] < 0 < ax.get_ylim()[1]
 
 
@@ -141,12 +142,12 @@ def test_a_summary_of_edge_runs_is_drawn(tmp_path):
 
 
 def test_spread_keeps_the_ends_and_the_marked_points_and_few_others():
-    assert plots.spread(5) == [0, 1, 2, 3, 4]
-    chosen = plots.spread(10**6, keep=[123_457, 999_998])
+    assert style.spread(5) == [0, 1, 2, 3, 4]
+    chosen = style.spread(10**6, keep=[123_457, 999_998])
     assert chosen[0] == 0 and chosen[-1] == 10**6 - 1 and {123_457, 999_998} <= set(chosen)
-    assert chosen == sorted(set(chosen)) and len(chosen) <= plots.MAX_POINTS + 2
+    assert chosen == sorted(set(chosen)) and len(chosen) <= style.MAX_POINTS + 2
     assert chosen[:10] == list(range(10))  # the start, where a loss falls fastest, densely
-    assert max(np.diff(chosen)) < 2 * 10**6 / plots.MAX_POINTS  # and the whole run, evenly
+    assert max(np.diff(chosen)) < 2 * 10**6 / style.MAX_POINTS  # and the whole run, evenly
 
 
 def test_a_million_epochs_become_pictures_in_well_under_a_tenth_of_a_second(settings):
@@ -165,7 +166,7 @@ def test_a_million_epochs_become_pictures_in_well_under_a_tenth_of_a_second(sett
     assert seconds < 0.05
     figures = make()
     curves, path = figures["loss.png"], figures["trajectory.png"]
-    assert len(curves.train_loss) <= plots.MAX_POINTS and len(path.route) <= plots.MAX_POINTS + 20
+    assert len(curves.train_loss) <= style.MAX_POINTS and len(path.route) <= style.MAX_POINTS + 20
     assert curves.epochs[0] == 1 and curves.epochs[-1] == n and curves.train_loss[-1] == losses[-1]
     assert path.route[0] == (0.5, 0.0) and path.route[-1] == (ws[-1], h.b[-1])
     assert path.steps[-1] == n and n in path.steps and 100_000 in path.steps  # epochs marked
@@ -188,17 +189,17 @@ def small_figure() -> Figure:
 
 def test_a_figure_is_saved_whole_or_not_at_all(tmp_path, monkeypatch):
     target = tmp_path / "fit.png"
-    plots.save(small_figure(), target)
+    style.save(small_figure(), target)
     before = target.read_bytes()
     assert before.startswith(b"\x89PNG") and [p.name for p in tmp_path.iterdir()] == ["fit.png"]
 
     def killed_halfway(self, fname, **kwargs):
-        fname.write(b"\x89PNG half")  # plots.save hands savefig the file being written
+        fname.write(b"\x89PNG half")  # style.save hands savefig the file being written
         raise KeyboardInterrupt  # as a Ctrl-C mid-write
 
     monkeypatch.setattr(Figure, "savefig", killed_halfway)
     with pytest.raises(KeyboardInterrupt):
-        plots.save(small_figure(), target)
+        style.save(small_figure(), target)
     assert target.read_bytes() == before  # the old picture, whole
     assert [p.name for p in tmp_path.iterdir()] == ["fit.png"]  # no temporary file left
 
@@ -206,13 +207,13 @@ def test_a_figure_is_saved_whole_or_not_at_all(tmp_path, monkeypatch):
 def test_a_figure_into_a_missing_folder_names_the_figure_and_leaves_nothing(tmp_path):
     target = tmp_path / "gone" / "loss.png"
     with pytest.raises(FileNotFoundError) as raised:
-        plots.save(small_figure(), target)
+        style.save(small_figure(), target)
     assert raised.value.filename == str(target)  # not its temporary name
 
 
 def test_a_figure_still_saves_into_a_binary_stream():
     stream = io.BytesIO()
-    plots.save(small_figure(), stream)
+    style.save(small_figure(), stream)
     assert stream.getvalue().startswith(b"\x89PNG")
 
 

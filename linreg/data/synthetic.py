@@ -1,12 +1,5 @@
-"""Datasets: the `dataset` config group. Each option turns its config into a `Data`.
-
-    synthetic  scikit-learn's make_regression (the tutorial's data), optionally with outliers;
-               drawn by an exact copy of it, which spares the default run scikit-learn's import
-    diabetes   scikit-learn's bundled diabetes data, 442 rows x 10 features, in raw units
-    csv        a CSV file of numbers (linreg/csvfile.py reads it)
-
-Every option has `standardize`; the split into training and validation rows and the
-standardization itself happen after loading (linreg/preprocess.py), the same for every option.
+"""`dataset=synthetic`: scikit-learn's make_regression (the tutorial's data), optionally with
+outliers; drawn by an exact copy of it, which spares the default run scikit-learn's import.
 """
 
 from __future__ import annotations
@@ -16,20 +9,9 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import torch
-from omegaconf import MISSING
 
+from linreg.data.table import FLOAT32_RANGE, Data, DatasetConfig
 from linreg.errors import ConfigError
-
-# Training computes in float32: data and settings beyond its largest number would overflow.
-FLOAT32_MAX = float(torch.finfo(torch.float32).max)
-FLOAT32_RANGE = "float32's range, ±3.4e+38 (training computes in float32)"
-
-
-@dataclass
-class DatasetConfig:
-    name: str = MISSING
-    # scale each feature to mean 0, std 1 with statistics of the training rows only
-    standardize: bool = False
 
 
 @dataclass
@@ -49,58 +31,13 @@ class SyntheticConfig(DatasetConfig):
     outlier_shift: float = 5.0
 
 
-@dataclass
-class DiabetesConfig(DatasetConfig):
-    """scikit-learn's bundled diabetes data (no download), in its raw units."""
-
-    name: str = "diabetes"
-    standardize: bool = True
-
-
-@dataclass
-class CSVConfig(DatasetConfig):
-    """A CSV file of numbers; `path` is relative to the directory linreg was started from."""
-
-    name: str = "csv"
-    path: str = MISSING
-    target: str | None = None  # column name (or number, from 0, without a header); None: last
-    features: list[str] | None = None  # None: every column but the target
-    delimiter: str = ","
-    header: bool = True
-    standardize: bool = True
-
-
-@dataclass
-class Data:
-    """Features X (n, d) and targets y (n, 1), float32, with the true coefficients if known."""
-
-    X: torch.Tensor
-    y: torch.Tensor
-    w_true: list[float] | None = None
-    b_true: float | None = None
-    feature_names: list[str] | None = None
-    source: str = ""  # how messages name the data: "synthetic", "diabetes", a file's path
-
-    def __post_init__(self) -> None:
-        n = self.X.shape[0]
-        if self.X.ndim != 2 or self.y.shape != (n, 1):
-            raise ValueError(f"expected X (n, d) and y (n, 1), got {tuple(self.X.shape)} "
-                             f"and {tuple(self.y.shape)}")
-
-    @property
-    def n_features(self) -> int:
-        return self.X.shape[1]
-
-    def feature_name(self, j: int) -> str:
-        return self.feature_names[j] if self.feature_names else f"x{j}"
-
 
 def make_regression(n_samples: int, n_features: int, n_informative: int, noise: float,
                     bias: float, random_state: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """scikit-learn's make_regression(..., coef=True), with its defaults (one target, shuffled).
 
     The same draws from the same numpy RandomState in the same order, so every number is
-    identical (tests/test_datasets.py compares the two). Written out because importing
+    identical (tests/data/test_datasets.py compares the two). Written out because importing
     scikit-learn, and scipy behind it, costs over a second of a run that takes two.
     """
     rng = np.random.RandomState(random_state)
@@ -177,34 +114,3 @@ def push_outliers(y: np.ndarray, fraction: float, shift: float, seed: int) -> np
     y[rows] += shift * y.std() * rng.uniform(0.5, 1.5, size=len(rows))
     return y
 
-
-def load_diabetes(cfg: DiabetesConfig) -> Data:
-    from sklearn.datasets import load_diabetes as sklearn_diabetes
-
-    # scaled=False: the raw units (age in years, bmi, blood pressure, ...); scikit-learn's
-    # default pre-scales every column, which would hide the standardization lesson
-    bunch = sklearn_diabetes(scaled=False)
-    return Data(
-        X=torch.as_tensor(bunch.data, dtype=torch.float32),
-        y=torch.as_tensor(bunch.target, dtype=torch.float32).reshape(-1, 1),
-        feature_names=list(bunch.feature_names),
-        source="diabetes",
-    )
-
-
-def load_csv(cfg: CSVConfig) -> Data:
-    from linreg.csvfile import read_csv
-
-    path, names, X, y = read_csv(cfg.path, cfg.target, cfg.features, cfg.delimiter, cfg.header)
-    return Data(X=torch.as_tensor(X, dtype=torch.float32),
-                y=torch.as_tensor(y, dtype=torch.float32).reshape(-1, 1),
-                feature_names=names, source=str(path))
-
-
-SCHEMAS = {"synthetic": SyntheticConfig, "diabetes": DiabetesConfig, "csv": CSVConfig}
-LOADERS = {"synthetic": load_synthetic, "diabetes": load_diabetes, "csv": load_csv}
-
-
-def load(cfg) -> Data:
-    """Build the dataset chosen by `cfg.name`."""
-    return LOADERS[cfg.name](cfg)

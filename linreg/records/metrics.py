@@ -41,9 +41,9 @@ from typing import TYPE_CHECKING, Any
 from linreg.outputs import METRICS_FILE, written_whole
 
 if TYPE_CHECKING:  # at run time this module imports no torch: the drawing process writes too
-    from linreg.dataset import Data
+    from linreg.data.prepare import Standardizer
+    from linreg.data.table import Data
     from linreg.model import LeastSquares
-    from linreg.preprocess import Standardizer
     from linreg.train import History
 
 FILE = METRICS_FILE

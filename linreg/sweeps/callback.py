@@ -1,18 +1,18 @@
-"""Sweeps (`linreg -m ...`): job folders named by their values, a failed job kept as a result,
-and a summary of the whole sweep when it ends.
+"""Sweeps (`linreg -m ...`): the Hydra callback around the jobs, a failed job kept as a
+result, and a summary of the whole sweep when it ends.
 
 Hydra runs the jobs: the basic launcher one after another in this process; joblib, submitit
 and optuna's trials possibly in other processes, which drop return values. So everything goes
 through the sweep folder:
 - `SweepSummary`, a Hydra callback (hydra.callbacks in conf/config.yaml), writes sweep.json
-  (which keys are swept, how many jobs) before the first job, and after the last reads every
-  job's metrics.json back, writes summary.csv and summary.png and prints the ranking; if any
+  (sweeps/plan.py) before the first job, and after the last reads every job's metrics.json
+  back, writes summary.csv and summary.png and prints the ranking (sweeps/compare.py); if any
   job failed, `raise_if_jobs_failed` (called by cli.py once Hydra returns: Hydra turns an
   exception in a callback into a warning) ends the command with one line;
-- `job_folder`, the `linreg_job` resolver behind hydra.sweep.subdir, names a job's folder by
-  its swept values: `3_lr=0.1_batch_size=8` (no commas or colons, which `tensorboard --logdir`
-  would parse);
+- job folders are named by their swept values (sweeps/folders.py, the `linreg_job` resolver
+  registered here);
 - `record_failure` and `objective` serve the task function in cli.py.
+The sweep's process state is `SWEEP`, reset for each command (process/state.py).
 """
 
 from __future__ import annotations
@@ -20,25 +20,23 @@ from __future__ import annotations
 import json
 import logging
 import math
-import re
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
-from linreg import compare
-from linreg.compare import Metric
-from linreg.console import say
 from linreg.errors import ConfigError, Fatal, LinregError, unwritable_folder
 from linreg.outputs import LEDGER, SWEEP_FILES, outputs_in, refusal, written_whole
+from linreg.process.console import say
+from linreg.process.state import kept
+from linreg.records.runs import HIGHER_IS_BETTER, Job, Metric, find_runs, load
+from linreg.sweeps import compare, folders
+from linreg.sweeps.plan import PLAN_FILE, read_plan, sweep_plan
 
 log = logging.getLogger(__name__)
-
-PLAN_FILE = SWEEP_FILES[0]
-NAME_LIMIT = 120  # characters of a job folder's name; the job number first keeps it unique
 
 
 @dataclass
@@ -66,7 +64,7 @@ def record_failure(run_dir: Path, exc: Exception, started: float) -> str:
 
     Returns "job failed: <reason>", the job's return value: not a number, so optuna counts the
     trial as failed and logs the reason."""
-    from linreg import metrics
+    from linreg.records import metrics
 
     if not isinstance(exc, LinregError):  # a bug, not bad input: keep the traceback in train.log
         log.debug("the job raised", exc_info=exc)
@@ -78,74 +76,41 @@ def record_failure(run_dir: Path, exc: Exception, started: float) -> str:
 
 def objective(result: dict[str, Any], metric: Metric) -> float:
     """The number optuna optimises; a diverged run gets the worst value there is."""
-    value = compare.Job(Path(), result).metric(metric.name)
+    value = Job(Path(), result).metric(metric.name)
     if value is None:
-        return -math.inf if metric.name in compare.HIGHER_IS_BETTER else math.inf
+        return -math.inf if metric.name in HIGHER_IS_BETTER else math.inf
     return value
 
 
-def job_folder(sweep_dir: str, num: int, overrides: list[str]) -> str:
-    """`3_lr=0.1_batch_size=8`: the job number (zero-padded when the job count is known, so
-    the folders sort), then the swept values, with short keys; every override if the plan is
-    unknown."""
-    plan = read_plan(Path(sweep_dir))
-    pairs = [compare.split_override(o) for o in overrides]
-    if "swept" in plan:
-        pairs = [(key, value) for key, value in pairs if key in plan["swept"]]
-    names = compare.short_names([key for key, _ in pairs])
-    width = len(str(plan["jobs"] - 1)) if plan.get("jobs") else 1
-    parts = [f"{int(num):0{width}d}", *(f"{_safe(names[k])}={_safe(v)}" for k, v in pairs)]
-    return "_".join(parts)[:NAME_LIMIT]
+@dataclass
+class SweepState:
+    """What this process knows of its sweeps."""
+
+    started: list[Path] = field(default_factory=list)  # sweep folders made, for `discard_empty`
+    failure: LinregError | None = None  # set when the sweep ends with failed jobs
+    running: DictConfig | None = None  # the sweep under way, for `summarise_so_far`
+
+    def reset(self) -> None:
+        self.started.clear()
+        self.failure = self.running = None
 
 
-def sweep_plan(config: DictConfig) -> dict[str, Any]:
-    """The swept keys (from the command line and hydra.sweeper.params) and the number of jobs
-    (None when the sweeper decides it as it goes)."""
-    from hydra.core.override_parser.overrides_parser import OverridesParser
-
-    params = OmegaConf.select(config, "hydra.sweeper.params") or {}
-    args = [f"{key}={value}" for key, value in params.items()]
-    args += list(config.hydra.overrides.task)
-    sizes: dict[str, int | None] = {}
-    for override in OverridesParser.create().parse_overrides(args):
-        if override.is_sweep_override():
-            try:
-                sizes[override.key_or_group] = len(list(override.sweep_string_iterator()))
-            except Exception:  # interval() and glob() have no size of their own
-                sizes[override.key_or_group] = None
-    sweeper = str(OmegaConf.select(config, "hydra.sweeper._target_", default=""))
-    jobs = None
-    if sweeper.endswith(("BasicSweeper", "ComposeOnceSweeper")) and None not in sizes.values():
-        jobs = math.prod(sizes.values())
-    elif "optuna" in sweeper:
-        jobs = OmegaConf.select(config, "hydra.sweeper.n_trials")
-    return {"swept": list(sizes), "jobs": jobs, "command_line": args}
-
-
-def read_plan(sweep_dir: Path) -> dict[str, Any]:
-    try:
-        return json.loads((sweep_dir / PLAN_FILE).read_text())
-    except (FileNotFoundError, json.JSONDecodeError):
-        return {}
+SWEEP = kept(SweepState())
 
 
 class SweepSummary(Callback):
     """Plan before the first job, summary after the last (the basic launcher and all others)."""
 
-    started: list[Path] = []  # sweep folders this process made, for `discard_empty`
-    failure: LinregError | None = None  # set when the sweep ends with failed jobs
-    running: DictConfig | None = None  # the sweep under way, for `summarise_so_far`
-
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
-        SweepSummary.failure = None  # a sweep before this one, in this process, is not ours
+        SWEEP.failure = None  # a sweep before this one, in this process, is not ours
         sweep_dir = LEDGER.claim(config.hydra.sweep.dir).folder
         if earlier := outputs_in(sweep_dir, SWEEP_FILES):
             # raised through Hydra, which turns an Exception in a callback into a warning
             raise Fatal(ConfigError(refusal(sweep_dir, earlier, "sweep", "hydra.sweep.dir")))
-        SweepSummary.running = config
+        SWEEP.running = config
         try:
             sweep_dir.mkdir(parents=True, exist_ok=True)
-            SweepSummary.started.append(sweep_dir)
+            SWEEP.started.append(sweep_dir)
             with written_whole(sweep_dir / PLAN_FILE) as f:
                 f.write(json.dumps(sweep_plan(config), indent=2) + "\n")
         except OSError as exc:  # a folder that cannot be made, a full disk
@@ -157,37 +122,37 @@ class SweepSummary(Callback):
         try:
             self._summarise(config)
         except Exception as exc:
-            SweepSummary.running = None
+            SWEEP.running = None
             sweep_dir = Path(config.hydra.sweep.dir).resolve()
-            SweepSummary.failure = unwritable_folder(exc, "hydra.sweep.dir", folder=sweep_dir)
-            if SweepSummary.failure is None:
+            SWEEP.failure = unwritable_folder(exc, "hydra.sweep.dir", folder=sweep_dir)
+            if SWEEP.failure is None:
                 raise
 
     def _summarise(self, config: DictConfig) -> None:
-        from linreg import drawing
+        from linreg.figures import drawing
 
         drawing.finish()  # the last jobs' figures, and so their metrics.json
         sweep_dir = Path(config.hydra.sweep.dir).resolve()
         metric = config.summary.rank_by
         metric = metric.name if isinstance(metric, Metric) else str(metric)
-        jobs = [compare.load(folder) for folder in compare.find_runs([sweep_dir])]
+        jobs = [load(folder) for folder in find_runs([sweep_dir])]
         say(compare.summarise(jobs, sweep_dir, metric, read_plan(sweep_dir).get("swept", [])))
         say(f"summary: {sweep_dir / compare.CSV_FILE}, {sweep_dir / compare.PNG_FILE}")
         failed = sorted((job for job in jobs if job.status == "failed"), key=lambda j: j.num)
         if failed:
             first = failed[0]
-            SweepSummary.failure = SweepFailed(
+            SWEEP.failure = SweepFailed(
                 f"{len(failed)} of {len(jobs)} jobs failed (first: job {first.num}, "
                 f"{' '.join(first.overrides)}: {first.metrics.get('error')}); "
                 f"see {sweep_dir / compare.CSV_FILE}")
-        SweepSummary.running = None
+        SWEEP.running = None
 
 
 def summarise_so_far() -> Path | None:
     """After Ctrl-C or SIGTERM ended a sweep early (Hydra then skips on_multirun_end): the
     summary of the jobs run so far. Returns the sweep folder, or None if no sweep was under
     way or no job in it recorded anything (its folder is then removed)."""
-    config = SweepSummary.running
+    config = SWEEP.running
     if config is None:
         return None
     discard_empty()
@@ -198,14 +163,14 @@ def summarise_so_far() -> Path | None:
 
 
 def raise_if_jobs_failed() -> None:
-    if SweepSummary.failure is not None:
-        raise SweepSummary.failure
+    if SWEEP.failure is not None:
+        raise SWEEP.failure
 
 
 def discard_empty() -> None:
     """Remove what this process made for sweeps that no job reached (the sweep stopped on bad
     input): the folder if it made it, else only its plan files (linreg/outputs.py)."""
-    for sweep_dir in SweepSummary.started:
+    for sweep_dir in SWEEP.started:
         claim = LEDGER.claims.get(sweep_dir)
         before = claim.before if claim is not None else frozenset()
         made = [p.name for p in sweep_dir.iterdir() if p.name not in before] \
@@ -214,25 +179,12 @@ def discard_empty() -> None:
             LEDGER.discard(sweep_dir)
 
 
-def _safe(value: str | None) -> str:
-    """A value as a folder-name part: letters, digits and . _ + - only; long floats shortened."""
-    if value is None:  # ~key removes a key
-        return "removed"
-    try:
-        number = float(value)
-        if len(value) > 8 and math.isfinite(number) and number != int(number):
-            value = f"{number:.4g}"
-    except ValueError:
-        pass
-    return re.sub(r"[^A-Za-z0-9._+-]", "-", value)
-
-
 def _direction(metric: Any) -> str:
     """optuna's direction for a metric: `linreg_direction` in conf/hydra/sweeper/sgd_search.yaml."""
     name = metric.name if isinstance(metric, Metric) else str(metric)
-    return "maximize" if name in compare.HIGHER_IS_BETTER else "minimize"
+    return "maximize" if name in HIGHER_IS_BETTER else "minimize"
 
 
-for _name, _resolver in (("linreg_job", job_folder), ("linreg_direction", _direction)):
+for _name, _resolver in (("linreg_job", folders.job_folder), ("linreg_direction", _direction)):
     if not OmegaConf.has_resolver(_name):
         OmegaConf.register_new_resolver(_name, _resolver)

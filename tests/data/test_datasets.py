@@ -11,11 +11,11 @@ import numpy as np
 import pytest
 import torch
 
-from linreg import dataset
+from linreg import data as dataset
 from linreg.config import validate
+from linreg.data.prepare import fit_standardizer, prepare, split
 from linreg.errors import DataError
 from linreg.model import least_squares
-from linreg.preprocess import fit_standardizer, prepare, split
 from linreg.run import run
 
 # --- synthetic -----------------------------------------------------------------------------
@@ -294,7 +294,7 @@ def test_make_regression_copy_is_identical_to_scikit_learns(n_samples, n_feature
                                                            noise, bias, random_state):
     from sklearn.datasets import make_regression as sklearn_make_regression
 
-    from linreg.dataset import make_regression
+    from linreg.data.synthetic import make_regression
 
     ours = make_regression(n_samples, n_features, n_informative, noise, bias, random_state)
     theirs = sklearn_make_regression(n_samples=n_samples, n_features=n_features,
