@@ -3,12 +3,12 @@
 Bad input ends with one line on stderr naming the key at fault and exit status 2, with no
 traceback; set LINREG_DEBUG=1 to see the traceback. In a sweep (`linreg -m ...`) a job that
 raises is recorded as status "failed" and the other jobs still run; the command then ends with
-one line saying how many failed, and exit status 1 (linreg/sweep.py). An output folder that
+one line saying how many failed, and exit status 1 (sweeps/callback.py). An output folder that
 cannot be written: one line naming it, exit status 2.
 
 Ctrl-C (SIGINT), SIGTERM or SIGHUP stops training where it is; the run records what it has
 (status "interrupted"), and the command ends with one line and exit status 130, 143 or 129,
-within two seconds (linreg/stopping.py). A sweep starts no further job and summarises the jobs
+within two seconds (process/stopping.py). A sweep starts no further job and summarises the jobs
 run so far. A second signal while the results are being written leaves at once; one while
 linreg is still starting, too (nothing is recorded yet).
 
@@ -28,12 +28,15 @@ import signal
 import sys
 import threading
 import time
+from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
 from linreg.errors import Fatal, Interrupted, LinregError, one_line, unwritable_folder
 from linreg.outputs import LEDGER, METRICS_FILE, TMP_PREFIX
-from linreg.stopping import STOP
+from linreg.process import state
+from linreg.process.state import kept
+from linreg.process.stopping import STOP
 
 if TYPE_CHECKING:
     from omegaconf import DictConfig
@@ -47,13 +50,20 @@ HELP_FLAGS = {"--help", "-h", "--hydra-help", "--cfg", "-c", "--info", "-i", "--
               "-sc", "--version"}
 
 
-SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # each a stop (linreg/stopping.py)
+SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # each a stop (process/stopping.py)
 
 
-class _Now:
+@dataclass
+class Command:
     """What the signal handler and the error paths need to know about this command."""
 
     run_dir: Path | None = None  # the run (or sweep job) under way, once its task has begun
+
+    def reset(self) -> None:
+        self.run_dir = None
+
+
+COMMAND = kept(Command())  # reset for each command (process/state.py)
 
 
 def main() -> None:
@@ -70,7 +80,7 @@ def main() -> None:
     # they are left to the operating system, which frees the memory at once.
     atexit.register(gc.freeze)
     if not HELP_FLAGS.intersection(sys.argv[1:]):
-        from linreg import drawing
+        from linreg.figures import drawing
 
         drawing.start()  # it imports matplotlib while this process imports torch
     import hydra
@@ -79,15 +89,14 @@ def main() -> None:
     from omegaconf.errors import OmegaConfBaseException
     from yaml import YAMLError  # a config file that does not parse: one line too
 
-    from linreg import config, sweep  # noqa: F401  (config registers the schemas)
+    from linreg import config  # noqa: F401  (config registers the schemas)
+    from linreg.sweeps import callback as sweep
 
     # hydra.run.dir ends in the process id: runs started in the same microsecond (other cores,
     # other machines sharing outputs/) still get folders of their own
     if not OmegaConf.has_resolver("linreg_pid"):
         OmegaConf.register_new_resolver("linreg_pid", os.getpid, use_cache=True)
-    STOP.reset()  # a stop asked of an earlier call in this process is not ours
-    LEDGER.reset()
-    _Now.run_dir = None
+    state.reset()  # a stop, claims or a sweep of an earlier call in this process are not ours
     try:
         hydra.main(version_base="1.3", config_path="pkg://linreg.conf",
                    config_name="config")(_task)()
@@ -110,7 +119,7 @@ def main() -> None:
         # Hydra could not make the run folder, a file in it could not be written, a full disk
         multirun = any(arg in ("-m", "--multirun") for arg in sys.argv[1:])
         error = unwritable_folder(exc, "hydra.sweep.dir" if multirun else "hydra.run.dir",
-                                  folder=_Now.run_dir or LEDGER.run_folder)
+                                  folder=COMMAND.run_dir or LEDGER.run_folder)
         if debug or error is None:
             raise
         _discard_unfinished()  # nothing half-written stays
@@ -123,12 +132,13 @@ def _task(cfg: DictConfig) -> dict | float | str:
     """One run, or one job of a sweep: what hydra.main calls with the composed config."""
     from hydra.core.hydra_config import HydraConfig
 
-    from linreg import sweep, watchdog
-    from linreg.run import run  # after argument parsing: `linreg --help` stays quick
+    from linreg.run import run
+    from linreg.sweeps import callback as sweep
+    from linreg.sweeps import watchdog  # after argument parsing: `linreg --help` stays quick
 
     watchdog.watch_parent()  # a joblib worker ends soon after the command that started it
     hydra_cfg = HydraConfig.get()
-    run_dir = _Now.run_dir = Path(hydra_cfg.runtime.output_dir)
+    run_dir = COMMAND.run_dir = Path(hydra_cfg.runtime.output_dir)
     swept = hydra_cfg.sweeper.get("params") or {}
     if swept and not sweep.in_sweep():  # a lesson preset that sweeps, run without -m
         log.warning("this config sweeps %s: add -m to run every job; running one job with "
@@ -183,13 +193,13 @@ def _on_signal(signum: int, frame) -> None:
     reading data; elsewhere the run notices it and writes its results within the stop's time).
     Before any run began, or a second time, leave at once with one line: os._exit, because an
     exception could land in an import under way and break it (torch's, matplotlib's)."""
-    sweep = sys.modules.get("linreg.sweep")
+    sweep = sys.modules.get("linreg.sweeps.callback")
     again = STOP.signum is not None
     if not again:
-        if _Now.run_dir is not None:
+        if COMMAND.run_dir is not None:
             STOP.ask(signum)
             return
-        if sweep is not None and sweep.SweepSummary.running is not None:
+        if sweep is not None and sweep.SWEEP.running is not None:
             # jobs run in other processes (joblib, submitit): stop waiting for them
             STOP.ask(signum)
             raise Interrupted(signum)
@@ -197,18 +207,18 @@ def _on_signal(signum: int, frame) -> None:
     _say(f"linreg: interrupted {'again ' if again else ''}by {name}: stopped at once; "
          f"{_where()}")
     # os._exit runs no atexit handler; the module may be half imported, with no process yet
-    if (stop := getattr(sys.modules.get("linreg.drawing"), "stop", None)) is not None:
+    if (stop := getattr(sys.modules.get("linreg.figures.drawing"), "stop", None)) is not None:
         stop(wait=False)
     os._exit(128 + signum)
 
 
 def _stop(stop: Interrupted) -> None:
     """After a signal: the run (or the sweep's jobs so far) recorded, one line."""
-    from linreg import sweep
+    from linreg.sweeps import callback as sweep
 
     sweep_dir = sweep.summarise_so_far()
-    if sweep_dir is None and _Now.run_dir is not None \
-            and not (_Now.run_dir / METRICS_FILE).exists():
+    if sweep_dir is None and COMMAND.run_dir is not None \
+            and not (COMMAND.run_dir / METRICS_FILE).exists():
         _discard_unfinished()  # stopped before training began: nothing to keep
     what = (f"the sweep stopped; summary of the jobs run so far in {sweep_dir}"
             if sweep_dir is not None else _where())
@@ -218,7 +228,7 @@ def _stop(stop: Interrupted) -> None:
 
 def _where() -> str:
     """What the run under way has recorded, and where."""
-    folder = _Now.run_dir
+    folder = COMMAND.run_dir
     if folder is None or not folder.exists():
         return "nothing was recorded"
     for tmp in folder.glob(f"{TMP_PREFIX}*"):  # files cut short by os._exit
@@ -234,7 +244,7 @@ def _where() -> str:
 def _discard_unfinished() -> None:
     """Remove what this process made that holds no result: a single run's folder without
     metrics.json, sweep folders that no job reached (linreg/outputs.py)."""
-    sweep = sys.modules.get("linreg.sweep")
+    sweep = sys.modules.get("linreg.sweeps.callback")
     if sweep is not None:
         sweep.discard_empty()
     folder = LEDGER.run_folder

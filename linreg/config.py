@@ -1,11 +1,13 @@
 """The typed schema behind conf/, and the checks every config passes before any work.
 
-Each group's option schemas live in the group's own module (dataset, init, optimizer, loss;
-`train` in train.py) and are registered here in Hydra's ConfigStore as `schema/<group>/<option>`,
-which each YAML file names in its defaults list. Hydra then rejects unknown keys and wrong types at
-compose time; `validate` adds the range rules, declared as field metadata next to each field
-(`{"gt": 0}` means "must be > 0"). Beyond those, every float setting must be finite and within
-float32's range: training computes in float32, where a larger number overflows.
+Each group's option schemas live in the group's own module or package (data/, init.py,
+optim/, loss.py; `train` in train.py, `plot` in figures/style.py, `summary` in
+sweeps/callback.py) and are registered here in Hydra's ConfigStore as
+`schema/<group>/<option>`, which each YAML file names in its defaults list. Hydra then rejects
+unknown keys and wrong types at compose time; `validate` adds the range rules, declared as
+field metadata next to each field (`{"gt": 0}` means "must be > 0"). Beyond those, every float
+setting must be finite and within float32's range: training computes in float32, where a
+larger number overflows.
 """
 
 from __future__ import annotations
@@ -21,15 +23,16 @@ from hydra.experimental.callback import Callback
 from omegaconf import MISSING, DictConfig, OmegaConf, open_dict, read_write
 from omegaconf.errors import MissingMandatoryValue
 
-from linreg import dataset, init, loss, optimizer
-from linreg.dataset import FLOAT32_MAX, FLOAT32_RANGE
+from linreg import data, init, loss, optim
+from linreg.data.table import FLOAT32_MAX, FLOAT32_RANGE
 from linreg.errors import ConfigError, Fatal, LinregError
+from linreg.figures.style import PlotConfig
 from linreg.outputs import LEDGER, outputs_in, refusal
-from linreg.plots import PlotConfig
-from linreg.sweep import SummaryConfig
+from linreg.sweeps.callback import SummaryConfig
 from linreg.train import TrainConfig
 
-GROUPS = {"dataset": dataset, "init": init, "optimizer": optimizer, "loss": loss}
+# each config group and the module (or package) that holds its options' schemas, SCHEMAS
+GROUPS = {"dataset": data, "init": init, "optimizer": optim, "loss": loss}
 
 
 @dataclass
@@ -72,7 +75,7 @@ def validate(cfg: DictConfig) -> RunConfig:
     for name in ("train", "plot", "summary", *GROUPS):
         _check_keys(cfg[name], getattr(run, name), f"{name}.")
     _check_values(run, "")
-    optimizer.check(run.optimizer)
+    optim.check(run.optimizer)
     return run
 
 

@@ -6,7 +6,7 @@ from dataclasses import dataclass, field
 
 import torch
 
-from linreg.dataset import FLOAT32_RANGE
+from linreg.data.table import FLOAT32_RANGE
 from linreg.errors import ConfigError
 
 

@@ -24,6 +24,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import IO, Any
 
+from linreg.process.state import kept
+
 METRICS_FILE = "metrics.json"
 LOG_FILE = "train.log"
 EVENTS_PREFIX = "events.out.tfevents."
@@ -154,5 +156,5 @@ def _remove(path: Path) -> None:
             path.unlink()
 
 
-LEDGER = Ledger()  # this process's claims; reset by cli.main
+LEDGER = kept(Ledger())  # this process's claims; reset for each command (process/state.py)
 

@@ -14,18 +14,27 @@ import sys
 import time
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from omegaconf import DictConfig
 
-from linreg import dataset, drawing, events, loss, metrics, optimizer, pictures, preprocess
-from linreg.compare import flatten
-from linreg.config import RunConfig, validate
+from linreg import data as dataset
+from linreg import loss, optim
+from linreg.config import GROUPS, RunConfig, validate
+from linreg.data import prepare
+from linreg.figures import drawing, pictures
 from linreg.init import initial_params
+from linreg.keys import flatten
 from linreg.model import LeastSquares, least_squares, ridge, standard_errors
-from linreg.stopping import STOP
+from linreg.process.state import kept
+from linreg.process.stopping import STOP
+from linreg.records import events, metrics
 from linreg.train import History, batches_per_epoch, train
+
+if TYPE_CHECKING:
+    import torch
 
 log = logging.getLogger(__name__)
 
@@ -36,21 +45,21 @@ def run(cfg: DictConfig, run_dir: Path, quiet: bool = False,
     `quiet` keeps the per-epoch lines out of the console (they still go to train.log).
 
     `wait=False` (a sweep's job): with a drawing process, return before the figures are
-    drawn; that process writes metrics.json after them (linreg/drawing.py)."""
+    drawn; that process writes metrics.json after them (figures/drawing.py)."""
     start = time.perf_counter()
     settings = validate(cfg)
     # the validation split and standardization fail (bad data, too few rows) before any output;
     # a stop while a large file is read ends the run at once (nothing is recorded)
     with STOP.interruptible():
         data = _load_data(settings.dataset)
-    prepared = preprocess.prepare(data, settings.train.val_fraction,
+    prepared = prepare.prepare(data, settings.train.val_fraction,
                                   settings.dataset.standardize, settings.seed,
                                   settings.train.batch_size)
     data, val = prepared.train, prepared.val
     steps = settings.train.epochs * batches_per_epoch(data.X.shape[0], settings.train)
     w, b = initial_params(settings.init, data.n_features, settings.seed)
     loss_fn = loss.build(settings.loss)
-    opt = optimizer.build(settings.optimizer, [w, b], settings.train.batch_size)
+    opt = optim.build(settings.optimizer, [w, b], settings.train.batch_size)
     reference = _least_squares(data)
     decay = effective_weight_decay(settings)
     ridge_fit = ridge(data.X, data.y, decay) if decay > 0 and settings.loss.name == "mse" else None
@@ -72,7 +81,8 @@ def run(cfg: DictConfig, run_dir: Path, quiet: bool = False,
     if history.interrupted_by:  # train.log only: the command says it in one line (cli.py)
         log.debug("interrupted by %s after %d of %d epochs; writing the results so far",
                   history.interrupted_by, history.epochs_run, settings.train.epochs)
-    event_log.close(history, hparams=flat_hparams(settings), final=_final(history))
+    event_log.close(history, hparams=flat_hparams(settings), final=_final(history),
+                    groups=GROUPS)
     if val is not None and history.val_loss:
         log.info("validation loss %.4f on %d held-out rows", history.val_loss[-1],
                  val.X.shape[0])
@@ -86,9 +96,20 @@ def run(cfg: DictConfig, run_dir: Path, quiet: bool = False,
     return result
 
 
-# The previous run's data and least-squares fit in this process: the basic launcher runs every
-# job of a sweep here, one after another, and most sweeps keep the dataset.
-_previous: dict[str, Any] = {}
+@dataclass
+class RunCache:
+    """The previous run's data and least-squares fit in this process: the basic launcher runs
+    every job of a sweep here, one after another, and most sweeps keep the dataset."""
+
+    data_key: str | None = None  # the dataset's config and its files' sizes and times
+    data: dataset.Data | None = None
+    ols: tuple[torch.Tensor, torch.Tensor, LeastSquares] | None = None  # X, y and their fit
+
+    def reset(self) -> None:
+        self.data_key = self.data = self.ols = None
+
+
+CACHE = kept(RunCache())  # reset for each command (process/state.py)
 
 
 def _load_data(cfg) -> dataset.Data:
@@ -97,18 +118,18 @@ def _load_data(cfg) -> dataset.Data:
     files = [(v, os.stat(v).st_mtime_ns, os.stat(v).st_size) for v in vars(cfg).values()
              if isinstance(v, str) and os.path.isfile(v)]
     key = repr(cfg) + repr(files)
-    if _previous.get("data_key") != key:
-        _previous.clear()
-        _previous.update(data_key=key, data=dataset.load(cfg))
-    return _previous["data"]
+    if CACHE.data_key != key:
+        CACHE.reset()
+        CACHE.data, CACHE.data_key = dataset.load(cfg), key
+    return CACHE.data
 
 
 def _least_squares(data: dataset.Data) -> LeastSquares:
     """least_squares, or the previous run's fit if these are the very same training rows."""
-    X, y, fit = _previous.get("ols", (None, None, None))
+    X, y, fit = CACHE.ols or (None, None, None)
     if X is not data.X or y is not data.y:
         fit = least_squares(data.X, data.y)
-        _previous["ols"] = data.X, data.y, fit
+        CACHE.ols = data.X, data.y, fit
     return fit
 
 

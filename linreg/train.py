@@ -4,7 +4,7 @@ Minibatch SGD on y_hat = X @ w + b with the loss's analytic gradient (no autogra
 no host synchronisation inside an epoch: losses are summed on the tensor side and read once
 per epoch, when the epoch's full-data numbers are taken.
 
-A stop (Ctrl-C, SIGTERM, SIGHUP; linreg/stopping.py) is raised inside an epoch's batches,
+A stop (Ctrl-C, SIGTERM, SIGHUP; process/stopping.py) is raised inside an epoch's batches,
 and the loop catches it: the history keeps the whole epochs done, with status "interrupted".
 The end of an epoch (its numbers, `on_epoch`: the console, the events file) is not
 interrupted halfway; a stop asked there is raised as the next epoch starts.
@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 
 import torch
 
-from linreg.dataset import Data
+from linreg.data.table import Data
 from linreg.errors import ConfigError
 from linreg.model import predict
-from linreg.stopping import STOP
+from linreg.process.stopping import STOP
 
 
 @dataclass

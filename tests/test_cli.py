@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from omegaconf import OmegaConf
 
-from linreg import metrics
+from linreg.records import metrics
 
 CONSOLE_SCRIPT = Path(sys.executable).parent / "linreg"
 # a backend that cannot load: a run that used pyplot or any window backend would fail with it

@@ -6,7 +6,9 @@ from importlib.resources import files
 
 import pytest
 
-from linreg import dataset, init, loss, optimizer
+from linreg import data as dataset
+from linreg import init, loss
+from linreg import optim as optimizer
 from linreg.config import RunConfig, validate
 from linreg.errors import one_line
 from linreg.train import TrainConfig

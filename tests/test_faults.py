@@ -27,7 +27,7 @@ from pathlib import Path
 import pytest
 from conftest import CLI_TIMEOUT_S, cli_command, cli_env
 
-from linreg import metrics
+from linreg.records import metrics
 
 pytestmark = pytest.mark.skipif(not (Path("/proc/self/cwd").exists() and Path("/dev/full")
                                      .exists()), reason="injects faults through Linux's /proc "

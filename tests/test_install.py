@@ -8,7 +8,7 @@ import sys
 from importlib.metadata import PackageNotFoundError, version
 from pathlib import Path
 
-from linreg import metrics
+from linreg.records import metrics
 
 REPO = Path(__file__).parents[1]
 # what a source distribution holds; the build's own droppings (build/, *.egg-info) stay out

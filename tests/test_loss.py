@@ -6,7 +6,8 @@ import pytest
 import torch
 
 from linreg import loss
-from linreg.dataset import Data, SyntheticConfig, load_synthetic
+from linreg.data import Data
+from linreg.data.synthetic import SyntheticConfig, load_synthetic
 from linreg.model import predict
 from linreg.train import TrainConfig, train
 

@@ -5,7 +5,9 @@ from __future__ import annotations
 import pytest
 import torch
 
-from linreg import dataset, loss, optimizer
+from linreg import data as dataset
+from linreg import loss
+from linreg import optim as optimizer
 from linreg.config import validate
 from linreg.init import initial_params
 from linreg.model import least_squares

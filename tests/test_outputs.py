@@ -11,7 +11,7 @@ from omegaconf import OmegaConf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.plugins.hparams import plugin_data_pb2
 
-from linreg import metrics
+from linreg.records import metrics
 from linreg.run import run
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from test_optimizer import assert_steps_identical
 
 import linreg.train
-from linreg.dataset import Data
+from linreg.data import Data
 from linreg.loss import MAE, MSE, Huber
 from linreg.train import TrainConfig, train
 

@@ -25,12 +25,13 @@ from matplotlib.image import imread
 from omegaconf import OmegaConf
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 
-from linreg import compare, events, metrics, optimizer
-from linreg.dataset import Data
+from linreg import optim as optimizer
+from linreg.data import Data
 from linreg.errors import Interrupted
 from linreg.loss import MSE
+from linreg.process.stopping import STOP
+from linreg.records import events, metrics, runs
 from linreg.run import run
-from linreg.stopping import STOP
 from linreg.train import TrainConfig, train
 
 LONG = "train.epochs=100000"
@@ -210,7 +211,7 @@ def test_a_second_ctrl_c_while_results_are_written_leaves_at_once(stopped):
     assert result.exit_s < STOP_S
     assert not (folder / "metrics.json").exists() and not list(folder.glob(".linreg-*.tmp"))
     # a reader sees a run that recorded no result, not a result
-    assert compare.load(folder).status == "failed"
+    assert runs.load(folder).status == "failed"
 
 
 def children(pid: int) -> dict[int, str]:
@@ -258,14 +259,14 @@ def test_a_run_killed_mid_training_leaves_no_result(tmp_path):
     names = sorted(p.name for p in folder.iterdir())
     assert names[0] == ".hydra" and names[-1] == "train.log" and len(names) == 3
     assert scalars(folder, "loss/train")[0][0] == 1
-    job = compare.load(folder)
+    job = runs.load(folder)
     assert job.status == "failed" and "no metrics.json" in job.metrics["error"]
 
 
 WRITER = """
 import sys
 from pathlib import Path
-from linreg import metrics
+from linreg.records import metrics
 folder, n = Path(sys.argv[1]), int(sys.argv[2])
 record = {"status": "ok", "history": {"train_loss": [float(i) for i in range(n)]}}
 while True:
@@ -289,8 +290,8 @@ def test_metrics_json_is_whole_or_absent_when_a_writer_is_killed(tmp_path):
     leftovers = [p.name for p in tmp_path.iterdir() if p.name not in ("metrics.json", "written")]
     temporary = r"\.linreg-metrics\.json-\w+\.tmp"
     assert all(re.fullmatch(temporary, name) for name in leftovers), leftovers
-    assert compare.find_runs([tmp_path]) == [tmp_path]  # a run folder: it has metrics.json
-    assert compare.load(tmp_path).status == "ok"
+    assert runs.find_runs([tmp_path]) == [tmp_path]  # a run folder: it has metrics.json
+    assert runs.load(tmp_path).status == "ok"
 
 
 def wait_for_file(path: Path) -> None:

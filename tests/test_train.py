@@ -8,11 +8,11 @@ import math
 import pytest
 import torch
 
-from linreg import metrics
-from linreg.dataset import SyntheticConfig, load_synthetic
+from linreg.data.synthetic import SyntheticConfig, load_synthetic
 from linreg.loss import MSE
 from linreg.model import predict
-from linreg.optimizer import ManualSGD
+from linreg.optim import ManualSGD
+from linreg.records import metrics
 from linreg.run import run
 from linreg.train import TrainConfig, train
 

@@ -1,0 +1,168 @@
+"""`dataset=csv`: a CSV file of numbers, read with the csv module (no pandas).
+
+Anything wrong with the file stops with a DataError naming the file, and the line and column
+where there is one, so a student can open the file at that spot.
+"""
+
+from __future__ import annotations
+
+import csv
+import math
+import os
+import stat
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+import torch
+from omegaconf import MISSING
+
+from linreg.data.table import FLOAT32_MAX, FLOAT32_RANGE, Data, DatasetConfig
+from linreg.errors import ConfigError, DataError
+
+DELIMITER_NAMES = {"\\t": "\t", "tab": "\t"}  # a tab is awkward to type on a command line
+
+
+@dataclass
+class CSVConfig(DatasetConfig):
+    """A CSV file of numbers; `path` is relative to the directory linreg was started from."""
+
+    name: str = "csv"
+    path: str = MISSING
+    target: str | None = None  # column name (or number, from 0, without a header); None: last
+    features: list[str] | None = None  # None: every column but the target
+    delimiter: str = ","
+    header: bool = True
+    standardize: bool = True
+
+
+
+def load_csv(cfg: CSVConfig) -> Data:
+    path, names, X, y = read_csv(cfg.path, cfg.target, cfg.features, cfg.delimiter, cfg.header)
+    return Data(X=torch.as_tensor(X, dtype=torch.float32),
+                y=torch.as_tensor(y, dtype=torch.float32).reshape(-1, 1),
+                feature_names=names, source=str(path))
+
+
+def resolve(path: str) -> Path:
+    """`path` against the directory linreg was started from, not Hydra's run folder."""
+    path = Path(path).expanduser()
+    if path.is_absolute():
+        return path
+    try:
+        from hydra.utils import get_original_cwd
+
+        start = Path(get_original_cwd())
+    except ValueError:  # Hydra is not running (a test, a script): the cwd is the start
+        start = Path(os.getcwd())
+    return start / path
+
+
+def read_csv(path: str, target: str | None, features: list[str] | None, delimiter: str,
+             header: bool) -> tuple[Path, list[str], np.ndarray, np.ndarray]:
+    """Return the resolved path, the feature names, X (n, d) and y (n,) as float64."""
+    delimiter = DELIMITER_NAMES.get(delimiter, delimiter)
+    if len(delimiter) != 1:
+        raise ConfigError(f"dataset.delimiter: must be one character (or tab), got {delimiter!r}")
+    file = resolve(path)
+    rows = _rows(file, delimiter)
+    if not rows:
+        raise DataError(f"{file}: the file is empty")
+    if header:
+        (_, names), rows = rows[0], rows[1:]
+        names = [name.strip() for name in names]
+        _check_names(file, names)
+    else:
+        names = [str(j) for j in range(len(rows[0][1]))]
+    if not rows:
+        raise DataError(f"{file}: a header but no data rows")
+
+    target_col = _column(file, names, target) if target is not None else len(names) - 1
+    if features is None:
+        feature_cols = [j for j in range(len(names)) if j != target_col]
+    else:
+        feature_cols = [_column(file, names, str(name)) for name in features]
+    if not feature_cols:
+        raise DataError(f"{file}: no feature columns besides the target '{names[target_col]}'")
+    if target_col in feature_cols:
+        raise DataError(f"{file}: column '{names[target_col]}' is both the target and a feature")
+
+    width = len(names)
+    for line, row in rows:
+        if len(row) != width:
+            raise DataError(f"{file}, line {line}: {len(row)} fields, expected {width} "
+                            f"(dataset.delimiter is {delimiter!r})")
+    X = np.array([[_number(file, line, names[j], row[j]) for j in feature_cols]
+                  for line, row in rows], dtype=np.float64).reshape(len(rows), len(feature_cols))
+    y = np.array([_number(file, line, names[target_col], row[target_col]) for line, row in rows],
+                 dtype=np.float64)
+    return file, [names[j] for j in feature_cols], X, y
+
+
+def _rows(file: Path, delimiter: str) -> list[tuple[int, list[str]]]:
+    """(line number, fields) for every line that is not blank."""
+    # utf-8-sig: spreadsheet programs often start the file with a byte-order mark
+    with open(_open(file), newline="", encoding="utf-8-sig") as f:
+        try:
+            reader = csv.reader(f, delimiter=delimiter)
+            return [(reader.line_num, row) for row in reader if any(v.strip() for v in row)]
+        except UnicodeDecodeError:
+            raise DataError(f"{file}: not a UTF-8 text file") from None
+        except csv.Error as exc:
+            raise DataError(f"{file}: not readable as CSV ({exc})") from None
+        except OSError as exc:
+            raise DataError(f"{file}: cannot be read ({exc.strerror}) (dataset.path)") from None
+
+
+def _open(file: Path) -> int:
+    """A descriptor of `file` opened for reading, if it is a regular file; else a DataError
+    saying what is wrong with dataset.path."""
+    try:
+        # O_NONBLOCK: opening a FIFO would otherwise wait for a writer, forever
+        fd = os.open(file, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise DataError(f"{file}: no such file (dataset.path)") from None
+    except OSError as exc:  # no permission, a name too long, a loop of links...
+        raise DataError(f"{file}: cannot be opened ({exc.strerror}) (dataset.path)") from None
+    mode = os.fstat(fd).st_mode  # of what was opened: no race with a file replaced since
+    if stat.S_ISREG(mode):
+        return fd
+    os.close(fd)
+    kind = _KINDS.get(stat.S_IFMT(mode), "special file")
+    raise DataError(f"{file}: a {kind}, not a CSV file (dataset.path)")
+
+
+_KINDS = {stat.S_IFDIR: "folder", stat.S_IFIFO: "FIFO (named pipe)",
+          stat.S_IFCHR: "character device", stat.S_IFBLK: "block device", stat.S_IFSOCK: "socket"}
+
+
+def _check_names(file: Path, names: list[str]) -> None:
+    seen: set[str] = set()
+    for j, name in enumerate(names):
+        if not name:
+            raise DataError(f"{file}, line 1: column {j} has no name in the header")
+        if name in seen:
+            raise DataError(f"{file}, line 1: column name '{name}' appears twice")
+        seen.add(name)
+
+
+def _column(file: Path, names: list[str], name: str) -> int:
+    if name in names:
+        return names.index(name)
+    raise DataError(f"{file}: no column '{name}' (columns: {', '.join(names)})")
+
+
+def _number(file: Path, line: int, column: str, text: str) -> float:
+    text = text.strip()
+    where = f"{file}, line {line}, column '{column}'"
+    if not text:
+        raise DataError(f"{where}: empty value")
+    try:
+        value = float(text)
+    except ValueError:
+        raise DataError(f"{where}: '{text}' is not a number") from None
+    if not math.isfinite(value):
+        raise DataError(f"{where}: '{text}' is not a finite number")
+    if abs(value) > FLOAT32_MAX:
+        raise DataError(f"{where}: '{text}' is beyond {FLOAT32_RANGE}")
+    return value

@@ -1,0 +1,116 @@
+"""`dataset=synthetic`: scikit-learn's make_regression (the tutorial's data), optionally with
+outliers; drawn by an exact copy of it, which spares the default run scikit-learn's import.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field
+
+import numpy as np
+import torch
+
+from linreg.data.table import FLOAT32_RANGE, Data, DatasetConfig
+from linreg.errors import ConfigError
+
+
+@dataclass
+class SyntheticConfig(DatasetConfig):
+    """scikit-learn's make_regression; the defaults are the tutorial's exact settings."""
+
+    name: str = "synthetic"
+    n_samples: int = field(default=120, metadata={"ge": 2})
+    n_features: int = field(default=1, metadata={"ge": 1})
+    # features with a nonzero true weight; capped at n_features (scikit-learn's default, 10)
+    n_informative: int = field(default=10, metadata={"ge": 0})
+    noise: float = field(default=15.0, metadata={"ge": 0})
+    bias: float = 12.0
+    random_state: int = field(default=42, metadata={"ge": 0, "le": 2**32 - 1})  # numpy's range
+    # fraction of targets pushed far off (up, by outlier_shift standard deviations of y)
+    outliers: float = field(default=0.0, metadata={"ge": 0, "le": 0.5})
+    outlier_shift: float = 5.0
+
+
+
+def make_regression(n_samples: int, n_features: int, n_informative: int, noise: float,
+                    bias: float, random_state: int) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """scikit-learn's make_regression(..., coef=True), with its defaults (one target, shuffled).
+
+    The same draws from the same numpy RandomState in the same order, so every number is
+    identical (tests/data/test_datasets.py compares the two). Written out because importing
+    scikit-learn, and scipy behind it, costs over a second of a run that takes two.
+    """
+    rng = np.random.RandomState(random_state)
+    n_informative = min(n_features, n_informative)
+    X = rng.standard_normal(size=(n_samples, n_features))
+    coef = np.zeros((n_features, 1))
+    coef[:n_informative, :] = 100 * rng.uniform(size=(n_informative, 1))
+    y = np.dot(X, coef) + bias
+    if noise > 0.0:
+        y += rng.normal(scale=noise, size=y.shape)
+    rows = np.arange(n_samples)
+    rng.shuffle(rows)
+    X, y = X[rows], y[rows]
+    columns = np.arange(n_features)
+    rng.shuffle(columns)
+    X[:, :] = X[:, columns]
+    return X, np.squeeze(y), np.squeeze(coef[columns])
+
+
+def load_synthetic(cfg: SyntheticConfig) -> Data:
+    _check_memory(cfg.n_samples, cfg.n_features)
+    X, y, coef = make_regression(cfg.n_samples, cfg.n_features, cfg.n_informative, cfg.noise,
+                                 cfg.bias, cfg.random_state)
+    # X is standard normal and |bias| within float32's range (config.validate), so only
+    # the noise, then the outliers, can carry a target beyond it
+    if (peak := _beyond_float32(y)) is not None:
+        raise ConfigError(f"dataset.noise: {cfg.noise} draws targets as large as {peak:.3g}, "
+                          f"beyond {FLOAT32_RANGE}")
+    if cfg.outliers > 0:
+        y = push_outliers(y, cfg.outliers, cfg.outlier_shift, cfg.random_state)
+        if (peak := _beyond_float32(y)) is not None:
+            raise ConfigError(f"dataset.outlier_shift: {cfg.outlier_shift} pushes targets as "
+                              f"far as {peak:.3g}, beyond {FLOAT32_RANGE}")
+    return Data(
+        X=torch.as_tensor(X, dtype=torch.float32),
+        y=torch.as_tensor(y, dtype=torch.float32).reshape(-1, 1),
+        w_true=[float(c) for c in coef.reshape(-1)],
+        b_true=float(cfg.bias),
+        source="synthetic",
+    )
+
+
+def _check_memory(n_samples: int, n_features: int) -> None:
+    """Refuse, before numpy asks for it, data larger than the machine's memory."""
+    # at least: X and y in float64 as drawn, and in float32 as trained, at the same time
+    need = 12 * n_samples * (n_features + 1)
+    try:
+        have = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES")
+    except (AttributeError, ValueError, OSError):  # not known here (Windows): numpy will say
+        return
+    if need > have:
+        key = "dataset.n_features" if n_features > n_samples else "dataset.n_samples"
+        features = f"{n_features} feature" + ("s" if n_features > 1 else "")
+        raise ConfigError(f"{key}: {n_samples} rows of {features} need at least "
+                          f"{need / 2**30:,.0f} GiB of memory; this machine has "
+                          f"{have / 2**30:,.0f} GiB")
+
+
+def _beyond_float32(y: np.ndarray) -> float | None:
+    """The largest |y| if float32 cannot hold every value of y (it would be inf), else None."""
+    with np.errstate(over="ignore"):  # the overflow is what is looked for
+        if np.isfinite(y.astype(np.float32)).all():
+            return None
+    return float(np.abs(y).max())
+
+
+def push_outliers(y: np.ndarray, fraction: float, shift: float, seed: int) -> np.ndarray:
+    """Move round(fraction * n) targets, chosen by `seed`, up by 0.5 to 1.5 x shift std(y)."""
+    # a generator of its own: the clean data stay exactly make_regression's
+    rng = np.random.default_rng(seed)
+    n = len(y)
+    rows = rng.choice(n, size=round(fraction * n), replace=False)
+    y = y.copy()
+    y[rows] += shift * y.std() * rng.uniform(0.5, 1.5, size=len(rows))
+    return y
+
