@@ -35,7 +35,6 @@ from typing import TYPE_CHECKING
 from linreg.errors import Fatal, Interrupted, LinregError, one_line, unwritable_folder
 from linreg.outputs import LEDGER, METRICS_FILE, TMP_PREFIX
 from linreg.process import state
-from linreg.process.state import kept
 from linreg.process.stopping import STOP
 
 if TYPE_CHECKING:
@@ -63,7 +62,7 @@ class Command:
         self.run_dir = None
 
 
-COMMAND = kept(Command())  # reset for each command (process/state.py)
+COMMAND = state.kept(Command())  # reset for each command (process/state.py)
 
 
 def main() -> None:
@@ -132,9 +131,9 @@ def _task(cfg: DictConfig) -> dict | float | str:
     """One run, or one job of a sweep: what hydra.main calls with the composed config."""
     from hydra.core.hydra_config import HydraConfig
 
-    from linreg.run import run
+    from linreg.run import run  # after argument parsing: `linreg --help` stays quick
     from linreg.sweeps import callback as sweep
-    from linreg.sweeps import watchdog  # after argument parsing: `linreg --help` stays quick
+    from linreg.sweeps import watchdog
 
     watchdog.watch_parent()  # a joblib worker ends soon after the command that started it
     hydra_cfg = HydraConfig.get()

@@ -37,17 +37,17 @@ def _type_checking(node: ast.If) -> bool:
 
 
 def imports(path: Path, top_level_only: bool = False) -> set[str]:
-    """The modules `path` imports (those under `if TYPE_CHECKING:` are annotations only);
-    with `top_level_only`, only those imported when it is imported (not inside functions)."""
+    """The modules `path` imports, for its annotations (`if TYPE_CHECKING:`) too; with
+    `top_level_only`, only those imported when it is imported (not inside functions, not for
+    annotations)."""
     name = module_name(path)
     package = name if path.name == "__init__.py" else name.rpartition(".")[0]
     found: set[str] = set()
 
     def visit(node: ast.AST) -> None:
         for child in ast.iter_child_nodes(node):
-            if isinstance(child, ast.If) and _type_checking(child):
-                continue
-            if top_level_only and isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef):
+            if top_level_only and (isinstance(child, ast.FunctionDef | ast.AsyncFunctionDef)
+                                   or isinstance(child, ast.If) and _type_checking(child)):
                 continue
             if isinstance(child, ast.Import):
                 found.update(alias.name for alias in child.names)

@@ -11,7 +11,6 @@ from dataclasses import dataclass
 import torch
 from omegaconf import MISSING
 
-# Training computes in float32: data and settings beyond its largest number would overflow.
 FLOAT32_MAX = float(torch.finfo(torch.float32).max)
 FLOAT32_RANGE = "float32's range, ±3.4e+38 (training computes in float32)"
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
@@ -24,18 +24,16 @@ from linreg.loss import MSE, Loss
 from linreg.model import LeastSquares, predict
 from linreg.train import History
 
-if TYPE_CHECKING:
-    from linreg.config import RunConfig
-
 MAX_TRACED_STEPS = 20_000  # beyond this the path is drawn per epoch: a line of 20k points is dense
 GRID = 121  # grid points per axis for the contours
 
 log = logging.getLogger(__name__)
 
 
-def of_run(settings: RunConfig, prepared: Prepared, history: History, reference: LeastSquares,
+def of_run(settings: Any, prepared: Prepared, history: History, reference: LeastSquares,
            loss_fn: Loss, ridge: LeastSquares | None, steps_per_epoch: int) -> dict[str, Any]:
-    """{file name: picture} for a run; trajectory.png only with one feature, drawn
+    """{file name: picture} for a run of `settings` (config.RunConfig, not imported: the
+    config is above the figures); trajectory.png only with one feature, drawn
     step by step when history.path was traced, else epoch by epoch. A long history is drawn
     from a selection of its epochs and steps (style.spread): a figure needs no more."""
     data = prepared.train
