@@ -82,23 +82,16 @@ def main() -> None:
         from linreg.figures import drawing
 
         drawing.start()  # it imports matplotlib while this process imports torch
-    import hydra
     from hydra.errors import HydraException
-    from omegaconf import OmegaConf
     from omegaconf.errors import OmegaConfBaseException
     from yaml import YAMLError  # a config file that does not parse: one line too
 
     from linreg import config  # noqa: F401  (config registers the schemas)
     from linreg.sweeps import callback as sweep
 
-    # hydra.run.dir ends in the process id: runs started in the same microsecond (other cores,
-    # other machines sharing outputs/) still get folders of their own
-    if not OmegaConf.has_resolver("linreg_pid"):
-        OmegaConf.register_new_resolver("linreg_pid", os.getpid, use_cache=True)
     state.reset()  # a stop, claims or a sweep of an earlier call in this process are not ours
     try:
-        hydra.main(version_base="1.3", config_path="pkg://linreg.conf",
-                   config_name="config")(_task)()
+        run_hydra()
         if STOP.signum is not None:  # it came while a sweep's summary was being written
             raise Interrupted(STOP.signum)
         sweep.raise_if_jobs_failed()
@@ -127,11 +120,19 @@ def main() -> None:
         signal.signal(signum, handler)
 
 
+def run_hydra() -> None:
+    """Hydra parses sys.argv and calls `_task`, once or for each job of a sweep."""
+    import hydra
+
+    hydra.main(version_base="1.3", config_path="pkg://linreg.conf",
+               config_name="config")(_task)()
+
+
 def _task(cfg: DictConfig) -> dict | float | str:
     """One run, or one job of a sweep: what hydra.main calls with the composed config."""
     from hydra.core.hydra_config import HydraConfig
 
-    from linreg.run import run  # after argument parsing: `linreg --help` stays quick
+    from linreg.runner import run  # after argument parsing: `linreg --help` stays quick
     from linreg.sweeps import callback as sweep
     from linreg.sweeps import watchdog
 

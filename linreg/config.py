@@ -15,6 +15,7 @@ from __future__ import annotations
 import copy
 import dataclasses
 import math
+import os
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -49,6 +50,11 @@ class RunConfig:
 
 
 def register() -> None:
+    """The schemas, in Hydra's ConfigStore; and ${linreg_pid:}: hydra.run.dir ends in the
+    process id, so that runs started in the same microsecond (other cores, other machines
+    sharing outputs/) still get folders of their own."""
+    if not OmegaConf.has_resolver("linreg_pid"):
+        OmegaConf.register_new_resolver("linreg_pid", os.getpid, use_cache=True)
     store = ConfigStore.instance()
     store.store(name="linreg_schema", node=RunConfig)
     for group, module in GROUPS.items():

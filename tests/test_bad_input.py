@@ -22,7 +22,7 @@ from hydra.errors import HydraException
 from omegaconf.errors import OmegaConfBaseException
 
 from linreg.errors import LinregError, one_line
-from linreg.run import run
+from linreg.runner import run
 
 FOLDER = object()  # as a row's `csv`: data.csv is a folder, not a file
 FIFO = object()  # as a row's `csv`: data.csv is a FIFO (named pipe), with no writer

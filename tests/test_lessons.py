@@ -19,7 +19,7 @@ from omegaconf import OmegaConf
 from linreg.config import validate
 from linreg.model import least_squares
 from linreg.optim import ManualSGD
-from linreg.run import flat_hparams, run
+from linreg.runner import flat_hparams, run
 
 CONF = importlib.resources.files("linreg.conf")  # conf/, as the installed package ships it
 # preset -> number of jobs (1: a single run, no -m)

@@ -12,7 +12,7 @@ from tensorboard.backend.event_processing.event_accumulator import EventAccumula
 from tensorboard.plugins.hparams import plugin_data_pb2
 
 from linreg.records import metrics
-from linreg.run import run
+from linreg.runner import run
 
 PNG_SIGNATURE = b"\x89PNG\r\n\x1a\n"
 PER_EPOCH_TAGS = ["loss/train", "loss/full_mse", "param/b", "grad/norm", "opt/lr"]

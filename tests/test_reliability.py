@@ -31,7 +31,7 @@ from linreg.errors import Interrupted
 from linreg.loss import MSE
 from linreg.process.stopping import STOP
 from linreg.records import events, metrics, runs
-from linreg.run import run
+from linreg.runner import run
 from linreg.train import TrainConfig, train
 
 LONG = "train.epochs=100000"

@@ -13,7 +13,7 @@ from linreg.loss import MSE
 from linreg.model import predict
 from linreg.optim import ManualSGD
 from linreg.records import metrics
-from linreg.run import run
+from linreg.runner import run
 from linreg.train import TrainConfig, train
 
 TIMES = ("wall_s", "train_s")

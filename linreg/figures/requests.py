@@ -6,6 +6,7 @@ cross the pipe between the two (figures/drawing.py, figures/drawing_process.py).
 from __future__ import annotations
 
 import contextlib
+import io
 import logging
 import pickle
 import struct
@@ -38,6 +39,16 @@ def draw_all(run_dir: Path, pictures: dict[str, Picture], lang: str,
             log.warning("%s not drawn in %s: the stop left no time for it", name, run_dir)
             continue
         draw_picture(Path(run_dir) / name, picture, lang)
+
+
+def render(pictures: dict[str, Picture], lang: str) -> dict[str, bytes]:
+    """Every picture drawn here, as PNG bytes in memory ({file name: bytes})."""
+    rendered = {}
+    for name, picture in pictures.items():
+        buffer = io.BytesIO()
+        draw_picture(buffer, picture, lang)
+        rendered[name] = buffer.getvalue()
+    return rendered
 
 
 def draw_and_write(run_dir: str, pictures: dict[str, Picture], lang: str,

@@ -7,7 +7,7 @@ registered here with `kept`:
     LEDGER   outputs.py            the folders this process claimed, to remove only its own
     DRAWER   figures/drawing.py    the drawing process and the requests it has not answered
     SWEEP    sweeps/callback.py    the sweep under way, its failure, the folders it made
-    CACHE    run.py                the previous run's data and least-squares fit
+    CACHE    runner.py             the previous run's data and least-squares fit
     COMMAND  cli.py                the run under way, for the signal handler
 
 `reset()` readies every one of them for a new command or call: cli.main calls it first, and

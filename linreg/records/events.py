@@ -118,6 +118,20 @@ class EventLog:
             self._writer.close()
 
 
+class _NoLog:
+    """A run that writes nothing (linreg.run(..., save=False)) logs no events."""
+
+    def epoch(self, epoch: int, history: History) -> None:
+        pass
+
+    def close(self, history: History, hparams: dict[str, Any], final: dict[str, float],
+              groups: Any = None) -> None:
+        pass
+
+
+NO_LOG = _NoLog()
+
+
 def _quiet_writer_thread() -> None:
     """An error in the writer's thread (a full disk) is raised again in this one, by the next
     write or by close(): keep the thread from printing its traceback as well."""

@@ -16,7 +16,7 @@ from linreg.config import validate
 from linreg.data.prepare import fit_standardizer, prepare, split
 from linreg.errors import DataError
 from linreg.model import least_squares
-from linreg.run import run
+from linreg.runner import run
 
 # --- synthetic -----------------------------------------------------------------------------
 

@@ -21,7 +21,7 @@ from linreg.figures import drawing, loss_curves, pictures, requests, style
 from linreg.figures import fit as fit_figure
 from linreg.loss import MSE
 from linreg.model import least_squares
-from linreg.run import run
+from linreg.runner import run
 from linreg.train import History
 
 FIGURES = ("fit.png", "loss.png", "trajectory.png")

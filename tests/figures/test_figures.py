@@ -19,7 +19,7 @@ from linreg.init import initial_params
 from linreg.loss import MAE, MSE, Huber
 from linreg.model import least_squares
 from linreg.optim import build as build_optimizer
-from linreg.run import run
+from linreg.runner import run
 from linreg.train import train
 
 

@@ -346,7 +346,7 @@ def _hparams_written(folder: Path) -> dict:
 
 def test_hparams_keys_are_the_same_for_every_option_choice(compose_config):
     from linreg.config import GROUPS, validate
-    from linreg.run import flat_hparams
+    from linreg.runner import flat_hparams
 
     seen = []
     for overrides in ([], ["loss=huber", "init=normal", "optimizer=torch_sgd"]):
@@ -446,19 +446,19 @@ def test_rank_by_validation_loss_and_parameter_error():
 def test_sequential_jobs_in_one_process_load_the_data_once(compose_config, tmp_path,
                                                            monkeypatch):
     from linreg import data as dataset
-    from linreg import run
+    from linreg import runner
 
     calls = []
     real_load = dataset.load
     monkeypatch.setattr(dataset, "load", lambda cfg: calls.append(cfg) or real_load(cfg))
-    monkeypatch.setattr(run, "CACHE", run.RunCache())
+    monkeypatch.setattr(runner, "CACHE", runner.RunCache())
     for name in ("0.05", "0.1", "other"):
         (tmp_path / name).mkdir()
-    results = [run.run(compose_config([f"optimizer.lr={lr}", "train.epochs=1"]), tmp_path / lr)
+    results = [runner.run(compose_config([f"optimizer.lr={lr}", "train.epochs=1"]), tmp_path / lr)
                for lr in ("0.05", "0.1")]
     assert len(calls) == 1
     assert results[0]["reference"] == results[1]["reference"]
-    run.run(compose_config(["dataset.noise=5", "train.epochs=1"]), tmp_path / "other")
+    runner.run(compose_config(["dataset.noise=5", "train.epochs=1"]), tmp_path / "other")
     assert len(calls) == 2  # another dataset config: loaded anew
 
 

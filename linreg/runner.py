@@ -25,6 +25,7 @@ from linreg import loss, optim
 from linreg.config import GROUPS, RunConfig, validate
 from linreg.data import prepare
 from linreg.figures import drawing, pictures
+from linreg.figures.requests import render
 from linreg.init import initial_params
 from linreg.keys import flatten
 from linreg.model import LeastSquares, least_squares, ridge, standard_errors
@@ -39,22 +40,23 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 
-def run(cfg: DictConfig, run_dir: Path, quiet: bool = False,
-        wait: bool = True) -> dict[str, Any]:
+def run(cfg: DictConfig, run_dir: Path | None, quiet: bool = False, wait: bool = True, *,
+        png: dict[str, bytes] | None = None) -> dict[str, Any]:
     """Train the configured model and write metrics.json, events and figures into `run_dir`;
     `quiet` keeps the per-epoch lines out of the console (they still go to train.log).
 
     `wait=False` (a sweep's job): with a drawing process, return before the figures are
-    drawn; that process writes metrics.json after them (figures/drawing.py)."""
+    drawn; that process writes metrics.json after them (figures/drawing.py).
+    `run_dir=None` writes nothing (linreg.run(..., save=False)): the figures are drawn into
+    `png` ({file name: PNG bytes}), if given."""
     start = time.perf_counter()
     settings = validate(cfg)
     # the validation split and standardization fail (bad data, too few rows) before any output;
     # a stop while a large file is read ends the run at once (nothing is recorded)
     with STOP.interruptible():
         data = _load_data(settings.dataset)
-    prepared = prepare.prepare(data, settings.train.val_fraction,
-                                  settings.dataset.standardize, settings.seed,
-                                  settings.train.batch_size)
+    prepared = prepare.prepare(data, settings.train.val_fraction, settings.dataset.standardize,
+                               settings.seed, settings.train.batch_size)
     data, val = prepared.train, prepared.val
     steps = settings.train.epochs * batches_per_epoch(data.X.shape[0], settings.train)
     w, b = initial_params(settings.init, data.n_features, settings.seed)
@@ -65,9 +67,10 @@ def run(cfg: DictConfig, run_dir: Path, quiet: bool = False,
     ridge_fit = ridge(data.X, data.y, decay) if decay > 0 and settings.loss.name == "mse" else None
     trace = data.n_features == 1 and steps <= pictures.MAX_TRACED_STEPS
 
-    run_dir = Path(run_dir)
-    run_dir.mkdir(parents=True, exist_ok=True)
-    event_log = events.EventLog(run_dir, settings.train.epochs)
+    if run_dir is not None:
+        run_dir = Path(run_dir)
+        run_dir.mkdir(parents=True, exist_ok=True)
+    event_log = events.EventLog(run_dir, settings.train.epochs) if run_dir else events.NO_LOG
     with _progress(settings.train.epochs, quiet) as show:
         def on_epoch(epoch: int, history: History) -> None:
             event_log.epoch(epoch, history)
@@ -91,6 +94,10 @@ def run(cfg: DictConfig, run_dir: Path, quiet: bool = False,
                            se_ols=standard_errors(data.X, data.y, reference))
     figures = pictures.of_run(settings, prepared, history, reference, loss_fn, ridge_fit,
                               steps_per_epoch=steps // settings.train.epochs)
+    if run_dir is None:
+        if png is not None:
+            png.update(render(figures, settings.plot.lang))
+        return result
     # metrics.json last, after the figures: a complete metrics.json means a complete run
     drawing.draw(run_dir, figures, settings.plot.lang, then_write=result, wait=wait)
     return result
