@@ -1,6 +1,6 @@
 # ruff: noqa: I001
 # The course tutorial's complete program (section 7.1 of
-# /work/shared/reference/tutorial-linear-regression-zh.txt), copied as it is, so that
+# the course tutorial, "linear regression from scratch with PyTorch"), copied as it is, so that
 # scripts/bench.py can time it as a whole process. Two changes, both marked "bench:":
 # matplotlib's Agg backend, and each plt.show() replaced by saving the figure (fit.png,
 # loss.png in the working directory) and closing it, as closing the window would.
