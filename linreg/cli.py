@@ -65,9 +65,16 @@ class Command:
 COMMAND = state.kept(Command())  # reset for each command (process/state.py)
 
 
+# flags that need conf/'s files but not the schemas' types: stand-ins spare torch's import
+LIGHT_FLAGS = {"-sc", "--shell-completion", "--help", "-h"}
+
+
 def main() -> None:
     # first: the imports below take seconds, Hydra's included (this module imports none)
     previous = _catch_signals()
+    if "--version" in sys.argv[1:]:  # before Hydra parses, without importing torch or Hydra
+        print(version())
+        return
     debug = os.environ.get("LINREG_DEBUG") == "1"
     # Hydra's own errors (unknown key, unknown option, wrong type) reach us un-printed,
     # whatever the user's environment says (with HYDRA_FULL_ERROR=0 Hydra prints them itself)
@@ -86,6 +93,12 @@ def main() -> None:
     from omegaconf.errors import OmegaConfBaseException
     from yaml import YAMLError  # a config file that does not parse: one line too
 
+    if LIGHT_FLAGS.intersection(sys.argv[1:]):  # each TAB: no torch, no drawing
+        from linreg import conf_tree
+
+        conf_tree.stand_in_schemas()
+        run_hydra()
+        return
     from linreg import config  # noqa: F401  (config registers the schemas)
     from linreg.sweeps import callback as sweep
 
@@ -118,6 +131,20 @@ def main() -> None:
         _fail(error)
     for signum, handler in previous.items():  # for a caller in this process
         signal.signal(signum, handler)
+
+
+def version() -> str:
+    """`linreg --version`: linreg's, torch's and Hydra's, from the installed metadata."""
+    from importlib.metadata import PackageNotFoundError
+    from importlib.metadata import version as installed
+
+    def of(name: str) -> str:
+        try:
+            return installed(name)
+        except PackageNotFoundError:
+            return "not installed"
+
+    return f"linreg {of('linreg')} (torch {of('torch')}, Hydra {of('hydra-core')})"
 
 
 def run_hydra() -> None:

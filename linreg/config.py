@@ -24,7 +24,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import MISSING, DictConfig, OmegaConf, open_dict, read_write
 from omegaconf.errors import MissingMandatoryValue
 
-from linreg import data, init, loss, optim
+from linreg import conf_tree, data, init, loss, optim
 from linreg.data.table import FLOAT32_MAX, FLOAT32_RANGE
 from linreg.errors import ConfigError, Fatal, LinregError
 from linreg.figures.style import PlotConfig
@@ -53,6 +53,7 @@ def register() -> None:
     """The schemas, in Hydra's ConfigStore; and ${linreg_pid:}: hydra.run.dir ends in the
     process id, so that runs started in the same microsecond (other cores, other machines
     sharing outputs/) still get folders of their own."""
+    conf_tree.register()  # ${linreg_groups:} and ${linreg_lessons:}, for `linreg --help`
     if not OmegaConf.has_resolver("linreg_pid"):
         OmegaConf.register_new_resolver("linreg_pid", os.getpid, use_cache=True)
     store = ConfigStore.instance()
