@@ -1,7 +1,7 @@
 """Benchmark for issue 6: linreg against the course tutorial, measured side by side in one run.
 
 A benchmark, not a test. It prints one table (times and ratios, the machine, the targets of
-issue 6 marked met / not met) and writes the same numbers as JSON. Three sections:
+issue 6 marked met / not met) and writes the same numbers as JSON. Four sections:
 
   loops    training loops on the same data, hyperparameters (lr 0.01, w = 0.5, b = 0, MSE)
            and epochs: the tutorial's data (120 x 1, 50 epochs) and synthetic 1,000,000 x 20
@@ -11,6 +11,8 @@ issue 6 marked met / not met) and writes the same numbers as JSON. Three section
            12-job sequential sweep `linreg -m seed=0,...,11` against one run;
   memory   peak RSS (VmHWM, see `child`) of a child that trains linreg on 1,000,000 x 20,
            batch 256, one epoch, against a child that only imports torch and linreg.
+  api      linreg.run() called again and again in one process, as in a notebook: the
+           median of the warm calls (bench_api.py; issue 18's target: at most 0.3 s)
 
 Loop times exclude one-off import costs: everything (torch.optim's first step included) is
 warmed up before the first timed run; whole-process times are where start-up is measured.
@@ -32,6 +34,7 @@ import sys
 import time
 from pathlib import Path
 
+from bench_api import format_api, measure_api
 from bench_loops import measure_loops, synthetic_data, tutorial_data, warm_up
 from bench_process import BenchError, child, measure_memory, measure_process
 from bench_report import code_version, format_table, machine, targets
@@ -48,8 +51,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the large data")
     parser.add_argument("--features", type=int, default=20, help="features of the large data")
     parser.add_argument("--sweep-jobs", type=int, default=12)
-    parser.add_argument("--sections", default="loops,process,memory",
-                        help="comma-separated subset of loops,process,memory")
+    parser.add_argument("--sections", default="loops,process,memory,api",
+                        help="comma-separated subset of loops,process,memory,api")
+    parser.add_argument("--api-calls", type=int, default=10,
+                        help="warm linreg.run() calls of the api section (median)")
     parser.add_argument("--child", choices=["baseline", "train"], help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
@@ -71,12 +76,15 @@ def main(argv: list[str] | None = None) -> int:
             result["process"] = measure_process(args.repeat, args.warmup, args.sweep_jobs)
         if "memory" in sections:
             result["memory"] = measure_memory(args.rows, args.features)
+        if "api" in sections:
+            result["api"] = measure_api(args.api_calls)
     except BenchError as exc:
         print(f"bench: error: {exc}", file=sys.stderr)
         return 1
     result["machine"]["load_avg_end"] = os.getloadavg()[0]
     result["targets"] = targets(result)
-    print(format_table(result))
+    print("\n".join([format_table(result), *(format_api(result["api"]) if "api" in result
+                                              else [])]))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"\nwritten: {args.out}")

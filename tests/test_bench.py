@@ -20,7 +20,7 @@ def bench(tmp_path_factory) -> tuple[dict, str]:
     proc = subprocess.run(
         [sys.executable, str(BENCH), "--rows", str(ROWS), "--features", str(FEATURES),
          "--repeat", "1", "--warmup", "0", "--budget", "0", "--sweep-jobs", str(SWEEP_JOBS),
-         "--out", str(out)],
+         "--api-calls", "2", "--out", str(out)],
         capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(out.read_text()), proc.stdout
@@ -80,3 +80,12 @@ def test_the_table_shows_the_machine_and_the_targets(bench):
     verdicts = {line.split()[0]: line for line in after.split("\n\n")[0].splitlines()}
     for t in result["targets"]:
         assert verdicts[t["target"]].endswith(" met" if t["met"] else " NOT MET"), t
+
+
+def test_the_api_section_times_warm_calls_after_the_first(bench):
+    result, table = bench
+    api = result["api"]
+    assert len(api["warm_s"]) == 2
+    assert api["warm_median_s"] == pytest.approx(sum(api["warm_s"]) / 2)
+    assert round(api["full_mse"], 3) == 196.129  # the default run, every call
+    assert "warm call, median" in table and f"{api['warm_median_s']:.3f} s" in table
