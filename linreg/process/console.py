@@ -1,4 +1,5 @@
-"""The console: linreg's messages on stdout, which nobody may be reading any more.
+"""The console: linreg's messages on stdout (warnings on stderr), which nobody may be
+reading any more.
 
 Decision: the console is optional. Once stdout is gone (`linreg | head -1` closed the pipe,
 `linreg > /dev/full` has no room), linreg stops writing to it and finishes the run, which is
@@ -41,6 +42,14 @@ class Console(logging.StreamHandler):
             discard(self.stream)
         else:  # a bad format string, say: a bug to be shown as logging shows it
             super().handleError(record)
+
+
+class BelowWarning(logging.Filter):
+    """The stdout console's filter: warnings and errors go to the stderr console instead
+    (conf/hydra/job_logging/linreg.yaml), so `linreg > results.txt` still shows them."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return record.levelno < logging.WARNING
 
 
 def say(text: str) -> None:
