@@ -36,7 +36,8 @@ def draw_all(run_dir: Path, pictures: dict[str, Picture], lang: str,
     the stop allows."""
     for name, picture in pictures.items():
         if (left := STOP.left(after_stop_s)) is not None and left <= 0:
-            log.warning("%s not drawn in %s: the stop left no time for it", name, run_dir)
+            # part of the record after a stop (train.log); the stop's one line is on stderr
+            log.info("%s not drawn in %s: the stop left no time for it", name, run_dir)
             continue
         draw_picture(Path(run_dir) / name, picture, lang)
 
