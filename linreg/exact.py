@@ -148,9 +148,10 @@ def warn_before_training(ref: Reference, prepared: Prepared, settings) -> None:
             log.warning("optimizer.lr=%g is above %s = %.3g for these training rows: full-batch "
                         "descent diverges; minibatches make it worse", opt.lr, what, limit)
     if prepared.scaler is None and prepared.train.n_features > 1:
-        scale = prepared.train.X.double().std(dim=0, correction=0)
+        # the size the Hessian sees: the root mean square (a year column, 1947..1962, is large)
+        scale = prepared.train.X.double().square().mean(dim=0).sqrt()
         low, high = float(scale.min()), float(scale.max())
         if low > 0 and high / low > SCALE_NOTE_RATIO:
-            log.warning("note: the features differ in scale by %.3gx (standard deviations %.3g "
-                        "to %.3g) and are not standardized: one lr cannot suit them all "
+            log.warning("note: the features differ in size by %.3gx (root mean squares %.3g to "
+                        "%.3g) and are not standardized: one lr cannot suit them all "
                         "(dataset.standardize=true)", high / low, low, high)

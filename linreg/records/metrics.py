@@ -105,7 +105,8 @@ def build(history: History, data: Data, ref: Reference, wall_s: float, *,
             "w_ols": reference.w.reshape(-1).tolist(), "b_ols": float(reference.b),
             "mse_ols": reference.mse,
             "se_ols": reference.se, "se_ols_raw": ref.raw.se,
-            "r2": reference.r2, "resid_sd": reference.resid_sd, "intercept": intercept,
+            # the same in any units: from the raw rows, the data's own values
+            "r2": ref.raw.r2, "resid_sd": ref.raw.resid_sd, "intercept": intercept,
             "ridge": None if ridge is None else {
                 "weight_decay": weight_decay, "w": ridge.w.reshape(-1).tolist(),
                 "b": float(ridge.b), "mse": ridge.mse},
