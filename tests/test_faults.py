@@ -151,7 +151,7 @@ GLOBAL = "# @package _global_\n"
 TYPO = {"myexp/experiment/x.yaml": GLOBAL + "optimizer: {lrr: 0.1}\n"}
 USER_CONFIG = ["--config-dir", "myexp", "+experiment=x"]
 ERROR = "linreg: error: "
-TOP_KEYS = "dataset, init, loss, optimizer, plot, seed, summary, train"
+TOP_KEYS = "dataset, init, loss, model, optimizer, plot, seed, summary, train"
 ROWS = [
     Row("stdout closed after the first line", [], stdout_closed_after(""), recorded=1),
     Row("stdout /dev/full", [], stdout_to_dev_full, recorded=1),

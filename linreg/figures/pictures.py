@@ -61,7 +61,8 @@ def of_run(settings: Any, prepared: Prepared, history: History, reference: Least
         subtitle = (f"{opt.name}, lr {opt.lr:g}, batch {train.batch_size}, {settings.loss.name}"
                     + (f", momentum {opt.momentum:g}" if opt.momentum else "")
                     + (" (nesterov)" if opt.nesterov else "")
-                    + (f", weight decay {opt.weight_decay:g}" if opt.weight_decay else ""))
+                    + (f", weight decay {opt.weight_decay:g}" if opt.weight_decay else "")
+                    + ("" if settings.model.intercept else ", no intercept (b = 0)"))
         pictures[TRAJECTORY_FILE] = path_picture(
             data, loss_fn, points, reference, ridge=ridge, scaler=prepared.scaler,
             steps_per_epoch=per_epoch, subtitle=subtitle, steps=steps)
