@@ -25,9 +25,10 @@ from omegaconf import MISSING, DictConfig, OmegaConf, open_dict, read_write
 from omegaconf.errors import MissingMandatoryValue
 
 from linreg import conf_tree, data, init, loss, optim
-from linreg.data.table import FLOAT32_MAX, FLOAT32_RANGE
+from linreg.data.table import dtype_max, range_text, wider_hint
 from linreg.errors import ConfigError, Fatal, LinregError
 from linreg.figures.style import PlotConfig
+from linreg.model import ModelConfig
 from linreg.outputs import LEDGER, outputs_in, refusal
 from linreg.sweeps.callback import SummaryConfig
 from linreg.train import TrainConfig
@@ -41,6 +42,7 @@ class RunConfig:
     # torch.Generator.manual_seed's range (every seeded draw of a run is torch's)
     seed: int = field(default=0, metadata={"ge": -2**63, "le": 2**64 - 1})
     train: TrainConfig = field(default_factory=TrainConfig)
+    model: ModelConfig = field(default_factory=ModelConfig)
     plot: PlotConfig = field(default_factory=PlotConfig)
     summary: SummaryConfig = field(default_factory=SummaryConfig)
     dataset: Any = MISSING
@@ -79,9 +81,10 @@ def validate(cfg: DictConfig) -> RunConfig:
                           f"(add {exc.full_key}=... to the command)") from None
     # `+key=value` slips past Hydra's struct check, and to_object drops the key silently
     _check_keys(cfg, run, "")
-    for name in ("train", "plot", "summary", *GROUPS):
+    for name in ("train", "model", "plot", "summary", *GROUPS):
         _check_keys(cfg[name], getattr(run, name), f"{name}.")
-    _check_values(run, "")
+    _check_values(run.train, "train.", "float64")  # train.dtype itself first
+    _check_values(run, "", run.train.dtype)
     optim.check(run.optimizer)
     return run
 
@@ -94,17 +97,19 @@ def _check_keys(node: DictConfig, schema: Any, prefix: str) -> None:
             raise ConfigError(f"{prefix}{key}: unknown key (valid keys: {valid})")
 
 
-def _check_values(node: Any, prefix: str) -> None:
-    """Every setting of `node` and of the dataclasses inside it against its field's rules."""
+def _check_values(node: Any, prefix: str, dtype: str) -> None:
+    """Every setting of `node` and of the dataclasses inside it against its field's rules;
+    floats within `dtype`'s range."""
     for f in dataclasses.fields(node):
         key, value = f"{prefix}{f.name}", getattr(node, f.name)
         if dataclasses.is_dataclass(value):
-            _check_values(value, f"{key}.")
+            _check_values(value, f"{key}.", dtype)
             continue
         if isinstance(value, float) and not math.isfinite(value):
             raise ConfigError(f"{key}: must be finite, got {value}")
-        if isinstance(value, float) and abs(value) > FLOAT32_MAX:
-            raise ConfigError(f"{key}: must be within {FLOAT32_RANGE}, got {value}")
+        if isinstance(value, float) and abs(value) > dtype_max(dtype):
+            raise ConfigError(f"{key}: must be within {range_text(dtype)}, got {value}"
+                              f"{wider_hint(dtype)}")
         for rule, bound in f.metadata.items():
             holds, text = _RULES[rule]
             if not holds(value, bound):

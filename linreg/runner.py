@@ -21,14 +21,13 @@ from typing import TYPE_CHECKING, Any
 from omegaconf import DictConfig
 
 from linreg import data as dataset
-from linreg import loss, optim
+from linreg import exact, loss, optim
 from linreg.config import GROUPS, RunConfig, validate
 from linreg.data import prepare
 from linreg.figures import drawing, pictures
 from linreg.figures.requests import render
 from linreg.init import initial_params
 from linreg.keys import flatten
-from linreg.model import LeastSquares, least_squares, ridge, standard_errors
 from linreg.process.state import kept
 from linreg.process.stopping import STOP
 from linreg.records import events, metrics
@@ -53,18 +52,22 @@ def run(cfg: DictConfig, run_dir: Path | None, quiet: bool = False, wait: bool =
     settings = validate(cfg)
     # the validation split and standardization fail (bad data, too few rows) before any output;
     # a stop while a large file is read ends the run at once (nothing is recorded)
+    dtype, intercept = dataset.DTYPES[settings.train.dtype], settings.model.intercept
     with STOP.interruptible():
-        data = _load_data(settings.dataset)
+        data = _load_data(settings.dataset, settings.train.dtype)
+    # float64 to here: the split, standardization and the exact reference use the data's own
+    # values; training computes in train.dtype, from these rows cast
     prepared = prepare.prepare(data, settings.train.val_fraction, settings.dataset.standardize,
-                               settings.seed, settings.train.batch_size)
-    data, val = prepared.train, prepared.val
+                               settings.seed, settings.train.batch_size, intercept)
+    data = prepared.train.cast(dtype)
+    val = None if prepared.val is None else prepared.val.cast(dtype)
     steps = settings.train.epochs * batches_per_epoch(data.X.shape[0], settings.train)
-    w, b = initial_params(settings.init, data.n_features, settings.seed)
+    w, b = initial_params(settings.init, data.n_features, settings.seed, dtype, intercept)
     loss_fn = loss.build(settings.loss)
-    opt = optim.build(settings.optimizer, [w, b], settings.train.batch_size)
-    reference = _least_squares(data)
+    opt = optim.build(settings.optimizer, [w, b] if intercept else [w], settings.train.batch_size)
     decay = effective_weight_decay(settings)
-    ridge_fit = ridge(data.X, data.y, decay) if decay > 0 and settings.loss.name == "mse" else None
+    ref = _reference(prepared, settings, decay)
+    exact.warn_before_training(ref, prepared, settings)
     trace = data.n_features == 1 and steps <= pictures.MAX_TRACED_STEPS
 
     if run_dir is not None:
@@ -77,7 +80,7 @@ def run(cfg: DictConfig, run_dir: Path | None, quiet: bool = False, wait: bool =
             show(epoch, history)
 
         history = train(data, w, b, loss_fn, opt, settings.train, settings.seed, on_epoch,
-                        val=val, trace_steps=trace)
+                        val=val, trace_steps=trace, intercept=intercept)
     if history.status == "diverged":
         log.warning("diverged at epoch %d: the loss or the parameters are no longer finite "
                     "(lower optimizer.lr)", history.epochs_run)
@@ -89,10 +92,10 @@ def run(cfg: DictConfig, run_dir: Path | None, quiet: bool = False, wait: bool =
     if val is not None and history.val_loss:
         log.info("validation loss %.4f on %d held-out rows", history.val_loss[-1],
                  val.X.shape[0])
-    result = metrics.build(history, data, reference, wall_s=time.perf_counter() - start,
-                           val=val, ridge=ridge_fit, weight_decay=decay, scaler=prepared.scaler,
-                           se_ols=standard_errors(data.X, data.y, reference))
-    figures = pictures.of_run(settings, prepared, history, reference, loss_fn, ridge_fit,
+    result = metrics.build(history, data, ref, wall_s=time.perf_counter() - start,
+                           val=val, weight_decay=decay, scaler=prepared.scaler,
+                           intercept=intercept)
+    figures = pictures.of_run(settings, prepared, history, ref.ols, loss_fn, ref.ridge,
                               steps_per_epoch=steps // settings.train.epochs)
     if run_dir is None:
         if png is not None:
@@ -110,7 +113,8 @@ class RunCache:
 
     data_key: str | None = None  # the dataset's config and its files' sizes and times
     data: dataset.Data | None = None
-    ols: tuple[torch.Tensor, torch.Tensor, LeastSquares] | None = None  # X, y and their fit
+    # X, y, intercept and their fit (in float64, the units training sees)
+    ols: tuple[torch.Tensor, torch.Tensor, bool, exact.LeastSquares] | None = None
 
     def reset(self) -> None:
         self.data_key = self.data = self.ols = None
@@ -119,29 +123,35 @@ class RunCache:
 CACHE = kept(RunCache())  # reset for each command (process/state.py)
 
 
-def _load_data(cfg) -> dataset.Data:
+def _load_data(cfg, dtype: str) -> dataset.Data:
     """dataset.load, or the previous run's data if its config and files are unchanged
     (nothing in a run writes to a Data's tensors)."""
     files = [(v, os.stat(v).st_mtime_ns, os.stat(v).st_size) for v in vars(cfg).values()
              if isinstance(v, str) and os.path.isfile(v)]
-    key = repr(cfg) + repr(files)
+    key = repr(cfg) + dtype + repr(files)
     if CACHE.data_key != key:
         CACHE.reset()
-        CACHE.data, CACHE.data_key = dataset.load(cfg), key
+        CACHE.data, CACHE.data_key = dataset.load(cfg, dtype), key
     return CACHE.data
 
 
-def _least_squares(data: dataset.Data) -> LeastSquares:
-    """least_squares, or the previous run's fit if these are the very same training rows."""
-    X, y, fit = CACHE.ols or (None, None, None)
-    if X is not data.X or y is not data.y:
-        fit = least_squares(data.X, data.y)
-        CACHE.ols = data.X, data.y, fit
-    return fit
+def _reference(prepared: prepare.Prepared, settings: RunConfig, decay: float
+               ) -> exact.Reference:
+    """exact.of_run, with the previous run's least squares fit if these are the very same
+    training rows and model."""
+    data, intercept = prepared.train, settings.model.intercept
+    X, y, same_model, fit = CACHE.ols or (None, None, None, None)
+    if X is not data.X or y is not data.y or same_model != intercept:
+        fit = None
+    opt = settings.optimizer
+    divisor = settings.train.batch_size if getattr(opt, "divide_by_batch_size", False) else 1
+    ref = exact.of_run(prepared, intercept, decay, opt, settings.loss.name, divisor, ols=fit)
+    CACHE.ols = data.X, data.y, intercept, ref.ols
+    return ref
 
 
 def effective_weight_decay(settings: RunConfig) -> float:
-    """The decay in SGD's fixed point grad + decay * p = 0 (see model.ridge).
+    """The decay in SGD's fixed point grad + decay * p = 0 (see exact.ridge).
 
     The tutorial's step divides the gradient, not the decay, by the batch size, so relative
     to the gradient its decay is batch_size times stronger.

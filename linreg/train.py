@@ -32,6 +32,8 @@ class TrainConfig:
     drop_last: bool = True  # the tutorial drops the last partial batch
     # rows held out for validation, chosen by `seed`; 0 trains on every row
     val_fraction: float = field(default=0.0, metadata={"ge": 0, "lt": 1})
+    # what the data, the parameters and the optimizer compute in (the reference: float64)
+    dtype: str = field(default="float32", metadata={"one_of": ("float32", "float64")})
 
 
 @dataclass
@@ -72,12 +74,17 @@ def batches_per_epoch(n_rows: int, cfg: TrainConfig) -> int:
 @torch.no_grad()  # gradients are analytic: no autograd graph, and one no_grad block, not a step's
 def train(data: Data, w: torch.Tensor, b: torch.Tensor, loss, optimizer, cfg: TrainConfig,
           seed: int, on_epoch: Callable[[int, History], None] | None = None, *,
-          val: Data | None = None, trace_steps: bool = False) -> History:
+          val: Data | None = None, trace_steps: bool = False, intercept: bool = True
+          ) -> History:
     """Train w (d, 1) and b (1,) in place; `optimizer` steps them from their .grad.
 
     With `val`, each epoch also records the loss on those rows; with `trace_steps`, the
-    parameters after every step go to history.path.
+    parameters after every step go to history.path. Without `intercept`, b is left as it is
+    (0: the optimizer is not given it) and its gradient is neither computed nor counted.
+    Training computes in w's dtype: `data` and `val` are cast to it (no copy if they are).
     """
+    data = data.cast(w.dtype)
+    val = None if val is None else val.cast(w.dtype)
     X, y = data.X, data.y
     n_rows, size = X.shape[0], cfg.batch_size
     n_batches = batches_per_epoch(n_rows, cfg)
@@ -112,7 +119,8 @@ def train(data: Data, w: torch.Tensor, b: torch.Tensor, loss, optimizer, cfg: Tr
                         loss.add_total(loss_sum, r)
                         dr = loss.grad(r)
                         torch.mm(xb.T, dr, out=w.grad)
-                        torch.sum(dr, dim=0, out=b.grad)
+                        if intercept:
+                            torch.sum(dr, dim=0, out=b.grad)
                         optimizer.step()
                         if trace is not None:
                             trace.append(torch.cat([w.reshape(-1), b]))
@@ -120,7 +128,8 @@ def train(data: Data, w: torch.Tensor, b: torch.Tensor, loss, optimizer, cfg: Tr
             if trace is not None:  # one host transfer per epoch
                 history.path.extend(torch.stack(trace).tolist())
                 trace.clear()
-            _end_of_epoch(history, data, w, b, loss, optimizer, loss_sum / rows_seen, val)
+            _end_of_epoch(history, data, w, b, loss, optimizer, loss_sum / rows_seen, val,
+                          intercept)
             if on_epoch is not None:
                 on_epoch(epoch + 1, history)
             if history.status == "diverged":
@@ -157,11 +166,13 @@ def _keep_whole_epochs(history: History, n_batches: int, has_val: bool) -> None:
 
 
 def _end_of_epoch(history: History, data: Data, w: torch.Tensor, b: torch.Tensor, loss,
-                  optimizer, train_loss: torch.Tensor, val: Data | None = None) -> None:
+                  optimizer, train_loss: torch.Tensor, val: Data | None = None,
+                  intercept: bool = True) -> None:
     """Append the epoch's numbers, read from the tensors in a single host transfer."""
     r = predict(data.X, w, b) - data.y
     dr = loss.grad(r)
-    grad_norm = torch.sqrt((data.X.T @ dr).square().sum() + dr.sum().square())
+    grad_b = dr.sum().square() if intercept else 0.0
+    grad_norm = torch.sqrt((data.X.T @ dr).square().sum() + grad_b)
     parts = [train_loss.reshape(1), (r * r).mean().reshape(1), grad_norm.reshape(1), b,
              w.reshape(-1)]
     if val is not None:

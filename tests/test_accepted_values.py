@@ -44,6 +44,10 @@ CASES = [
     Case("a constant target, from its exact fit",
          [*FROM_CSV, "dataset.standardize=false", "init.w=0", "init.b=5"], "ok", csv=CONSTANT),
     Case("targets of order 1e30", FROM_CSV, "diverged", csv=HUGE_TARGET),
+    # beyond float32, refused there (tests/test_bad_input.py); float64 trains on them
+    Case("lr 1e308 in float64", ["train.dtype=float64", "optimizer.lr=1e308"], "diverged"),
+    Case("a feature of 1e300 in float64, standardized", [*FROM_CSV, "train.dtype=float64"], "ok",
+         csv="x,y\n" + "".join(f"{x}e300,{x}\n" for x in range(1, 9))),
 ]
 FIGURES = ("fit.png", "loss.png", "trajectory.png")
 

@@ -40,7 +40,7 @@ class Row:
 CSV = ["dataset=csv", "dataset.path=data.csv"]
 ROWS = [
     Row("unknown key", ["train.epoch=3"],
-        "train.epoch: unknown key (valid keys: batch_size, drop_last, epochs, shuffle",
+        "train.epoch: unknown key (valid keys: batch_size, drop_last, dtype, epochs, shuffle",
         elsewhere="test_cli_errors.py"),
     Row("wrong type", ["optimizer.lr=abc"],
         "optimizer.lr: Value 'abc' of type 'str' could not be converted to Float",
@@ -89,7 +89,7 @@ ROWS = [
         "experiment: unknown option 'nope' (choose from batch_size, data_size, init,"),
     # every float setting: finite and within float32's range, the dtype training computes in
     Row("lr beyond float32", ["optimizer.lr=1e308"], "optimizer.lr: must be within float32's "
-        "range, ±3.4e+38 (training computes in float32), got 1e+308"),
+        "range, ±3.4e+38 (training computes in float32), got 1e+308; train.dtype=float64 holds"),
     Row("lr just beyond float32", ["optimizer.lr=3.5e38"],
         "optimizer.lr: must be within float32's range, ±3.4e+38 (training computes in float32)"
         ", got 3.5e+38"),
@@ -128,8 +128,12 @@ ROWS = [
         "dataset.n_samples: 100000000000 rows of 1 feature need at least 2,235 GiB of memory; "
         "this machine has "),
     Row("a feature beyond float32", [*CSV, "dataset.standardize=false"],
-        "{cwd}/data.csv, line 3, column 'x': '1e300' is beyond float32's range, ±3.4e+38",
+        "{cwd}/data.csv, line 3, column 'x': '1e300' is beyond float32's range, ±3.4e+38 "
+        "(training computes in float32); train.dtype=float64 holds up to ±1.8e+308",
         csv="x,y\n1,2\n1e300,3\n3,4\n"),
+    Row("a dtype training cannot compute in", ["train.dtype=float16"],
+        "train.dtype: must be one of float32, float64, got float16"),
+
     Row("a target of order 1e300", CSV,
         "{cwd}/data.csv, line 2, column 'y': '2e300' is beyond float32's range",
         csv="x,y\n1,2e300\n2,4e300\n3,6e300\n"),

@@ -151,7 +151,7 @@ GLOBAL = "# @package _global_\n"
 TYPO = {"myexp/experiment/x.yaml": GLOBAL + "optimizer: {lrr: 0.1}\n"}
 USER_CONFIG = ["--config-dir", "myexp", "+experiment=x"]
 ERROR = "linreg: error: "
-TOP_KEYS = "dataset, init, loss, optimizer, plot, seed, summary, train"
+TOP_KEYS = "dataset, init, loss, model, optimizer, plot, seed, summary, train"
 ROWS = [
     Row("stdout closed after the first line", [], stdout_closed_after(""), recorded=1),
     Row("stdout /dev/full", [], stdout_to_dev_full, recorded=1),
@@ -190,8 +190,8 @@ ROWS = [
         stderr=ERROR + "{cwd}/myexp/experiment/x.yaml, line 4, column 1: expected ',' or ']', "
                        "but got '<stream end>' (while parsing a flow sequence on line 3)\n"),
     Row("HYDRA_FULL_ERROR=0", ["train.epoch=3"], env={"HYDRA_FULL_ERROR": "0"}, status=2,
-        stderr=ERROR + "train.epoch: unknown key (valid keys: batch_size, drop_last, epochs, "
-                       "shuffle, val_fraction)\n"),
+        stderr=ERROR + "train.epoch: unknown key (valid keys: batch_size, drop_last, dtype, "
+                       "epochs, shuffle, val_fraction)\n"),
     Row("hydra.job.chdir=true with bad input", ["hydra.job.chdir=true", "optimizer.lr=-1"],
         status=2, stderr=ERROR + "optimizer.lr: must be > 0, got -1.0\n"),
     Row("SIGKILL of a joblib sweep", ["-m", "hydra/launcher=joblib", "seed=0,1,2,3",

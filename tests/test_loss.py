@@ -70,7 +70,7 @@ class Recorder:
 @pytest.mark.parametrize("n_features", [1, 3])
 @pytest.mark.parametrize("name", LOSSES)
 def test_training_loop_gradients_equal_autograd(name, n_features):
-    data: Data = load_synthetic(SyntheticConfig(n_features=n_features))
+    data: Data = load_synthetic(SyntheticConfig(n_features=n_features)).cast(torch.float32)
     gen = torch.Generator().manual_seed(n_features)
     w, b = torch.randn(n_features, 1, generator=gen), torch.randn(1, generator=gen)
     recorder = Recorder(w, b)

@@ -9,8 +9,8 @@ from linreg import data as dataset
 from linreg import loss
 from linreg import optim as optimizer
 from linreg.config import validate
+from linreg.exact import least_squares
 from linreg.init import initial_params
-from linreg.model import least_squares
 from linreg.train import train
 
 SETTINGS = [
@@ -55,7 +55,7 @@ def test_manual_sgd_equals_torch_sgd_every_step(settings):
 
 def train_with(compose_config, overrides):
     settings = validate(compose_config(overrides))
-    data = dataset.load(settings.dataset)
+    data = dataset.load(settings.dataset).cast(torch.float32)
     w, b = initial_params(settings.init, data.n_features, settings.seed)
     opt = optimizer.build(settings.optimizer, [w, b], settings.train.batch_size)
     history = train(data, w, b, loss.build(settings.loss), opt, settings.train, settings.seed)

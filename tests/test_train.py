@@ -69,7 +69,7 @@ def test_default_run_reaches_least_squares(default_run):
 
 def test_epoch_loss_is_sample_weighted_mean_of_batch_losses():
     """Checked against an independent loop (autograd, torch.optim.SGD) with a partial batch."""
-    data = load_synthetic(SyntheticConfig())
+    data = load_synthetic(SyntheticConfig()).cast(torch.float32)  # as training sees it
     cfg = TrainConfig(epochs=2, batch_size=16, shuffle=False, drop_last=False)
     w, b = torch.full((1, 1), 0.5), torch.zeros(1)
     history = train(data, w, b, MSE(), ManualSGD([w, b], lr=0.01), cfg, seed=0)

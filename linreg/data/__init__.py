@@ -15,14 +15,15 @@ from __future__ import annotations
 from linreg.data.csvfile import CSVConfig, load_csv
 from linreg.data.diabetes import DiabetesConfig, load_diabetes
 from linreg.data.synthetic import SyntheticConfig, load_synthetic
-from linreg.data.table import Data
+from linreg.data.table import DTYPES, Data
 
-__all__ = ["SCHEMAS", "Data", "load"]
+__all__ = ["DTYPES", "SCHEMAS", "Data", "load"]
 
 SCHEMAS = {"synthetic": SyntheticConfig, "diabetes": DiabetesConfig, "csv": CSVConfig}
 LOADERS = {"synthetic": load_synthetic, "diabetes": load_diabetes, "csv": load_csv}
 
 
-def load(cfg) -> Data:
-    """Build the dataset chosen by `cfg.name`."""
-    return LOADERS[cfg.name](cfg)
+def load(cfg, dtype: str = "float32") -> Data:
+    """Build the dataset chosen by `cfg.name`, in float64; its values must fit `dtype`, the
+    one training computes in (train.dtype)."""
+    return LOADERS[cfg.name](cfg, dtype)

@@ -17,7 +17,7 @@ import numpy as np
 import torch
 from omegaconf import MISSING
 
-from linreg.data.table import FLOAT32_MAX, FLOAT32_RANGE, Data, DatasetConfig
+from linreg.data.table import Data, DatasetConfig, dtype_max, range_text, wider_hint
 from linreg.errors import ConfigError, DataError
 
 DELIMITER_NAMES = {"\\t": "\t", "tab": "\t"}  # a tab is awkward to type on a command line
@@ -37,10 +37,12 @@ class CSVConfig(DatasetConfig):
 
 
 
-def load_csv(cfg: CSVConfig) -> Data:
-    path, names, X, y = read_csv(cfg.path, cfg.target, cfg.features, cfg.delimiter, cfg.header)
-    return Data(X=torch.as_tensor(X, dtype=torch.float32),
-                y=torch.as_tensor(y, dtype=torch.float32).reshape(-1, 1),
+def load_csv(cfg: CSVConfig, dtype: str = "float32") -> Data:
+    """The file's values in float64; each must fit `dtype`, the one training computes in."""
+    path, names, X, y = read_csv(cfg.path, cfg.target, cfg.features, cfg.delimiter, cfg.header,
+                                 dtype)
+    return Data(X=torch.as_tensor(X, dtype=torch.float64),
+                y=torch.as_tensor(y, dtype=torch.float64).reshape(-1, 1),
                 feature_names=names, source=str(path))
 
 
@@ -59,8 +61,10 @@ def resolve(path: str) -> Path:
 
 
 def read_csv(path: str, target: str | None, features: list[str] | None, delimiter: str,
-             header: bool) -> tuple[Path, list[str], np.ndarray, np.ndarray]:
-    """Return the resolved path, the feature names, X (n, d) and y (n,) as float64."""
+             header: bool, dtype: str = "float32"
+             ) -> tuple[Path, list[str], np.ndarray, np.ndarray]:
+    """Return the resolved path, the feature names, X (n, d) and y (n,) as float64; a value
+    beyond `dtype`'s range is refused."""
     delimiter = DELIMITER_NAMES.get(delimiter, delimiter)
     if len(delimiter) != 1:
         raise ConfigError(f"dataset.delimiter: must be one character (or tab), got {delimiter!r}")
@@ -92,10 +96,11 @@ def read_csv(path: str, target: str | None, features: list[str] | None, delimite
         if len(row) != width:
             raise DataError(f"{file}, line {line}: {len(row)} fields, expected {width} "
                             f"(dataset.delimiter is {delimiter!r})")
-    X = np.array([[_number(file, line, names[j], row[j]) for j in feature_cols]
+    limit = dtype_max(dtype)
+    X = np.array([[_number(file, line, names[j], row[j], limit, dtype) for j in feature_cols]
                   for line, row in rows], dtype=np.float64).reshape(len(rows), len(feature_cols))
-    y = np.array([_number(file, line, names[target_col], row[target_col]) for line, row in rows],
-                 dtype=np.float64)
+    y = np.array([_number(file, line, names[target_col], row[target_col], limit, dtype)
+                  for line, row in rows], dtype=np.float64)
     return file, [names[j] for j in feature_cols], X, y
 
 
@@ -152,7 +157,7 @@ def _column(file: Path, names: list[str], name: str) -> int:
     raise DataError(f"{file}: no column '{name}' (columns: {', '.join(names)})")
 
 
-def _number(file: Path, line: int, column: str, text: str) -> float:
+def _number(file: Path, line: int, column: str, text: str, limit: float, dtype: str) -> float:
     text = text.strip()
     where = f"{file}, line {line}, column '{column}'"
     if not text:
@@ -163,6 +168,6 @@ def _number(file: Path, line: int, column: str, text: str) -> float:
         raise DataError(f"{where}: '{text}' is not a number") from None
     if not math.isfinite(value):
         raise DataError(f"{where}: '{text}' is not a finite number")
-    if abs(value) > FLOAT32_MAX:
-        raise DataError(f"{where}: '{text}' is beyond {FLOAT32_RANGE}")
+    if abs(value) > limit:
+        raise DataError(f"{where}: '{text}' is beyond {range_text(dtype)}{wider_hint(dtype)}")
     return value

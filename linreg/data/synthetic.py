@@ -10,7 +10,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import torch
 
-from linreg.data.table import FLOAT32_RANGE, Data, DatasetConfig
+from linreg.data.table import Data, DatasetConfig, range_text, wider_hint
 from linreg.errors import ConfigError
 
 
@@ -57,23 +57,25 @@ def make_regression(n_samples: int, n_features: int, n_informative: int, noise: 
     return X, np.squeeze(y), np.squeeze(coef[columns])
 
 
-def load_synthetic(cfg: SyntheticConfig) -> Data:
+def load_synthetic(cfg: SyntheticConfig, dtype: str = "float32") -> Data:
     _check_memory(cfg.n_samples, cfg.n_features)
     X, y, coef = make_regression(cfg.n_samples, cfg.n_features, cfg.n_informative, cfg.noise,
                                  cfg.bias, cfg.random_state)
-    # X is standard normal and |bias| within float32's range (config.validate), so only
+    # X is standard normal and |bias| within the dtype's range (config.validate), so only
     # the noise, then the outliers, can carry a target beyond it
-    if (peak := _beyond_float32(y)) is not None:
-        raise ConfigError(f"dataset.noise: {cfg.noise} draws targets as large as {peak:.3g}, "
-                          f"beyond {FLOAT32_RANGE}")
-    if cfg.outliers > 0:
-        y = push_outliers(y, cfg.outliers, cfg.outlier_shift, cfg.random_state)
-        if (peak := _beyond_float32(y)) is not None:
-            raise ConfigError(f"dataset.outlier_shift: {cfg.outlier_shift} pushes targets as "
-                              f"far as {peak:.3g}, beyond {FLOAT32_RANGE}")
-    return Data(
-        X=torch.as_tensor(X, dtype=torch.float32),
-        y=torch.as_tensor(y, dtype=torch.float32).reshape(-1, 1),
+    beyond = f"beyond {range_text(dtype)}{wider_hint(dtype)}"
+    with np.errstate(over="ignore"):  # an overflow to inf is what is looked for
+        if (peak := _beyond(y, dtype)) is not None:
+            raise ConfigError(f"dataset.noise: {cfg.noise} draws targets as large as "
+                              f"{peak:.3g}, {beyond}")
+        if cfg.outliers > 0:
+            y = push_outliers(y, cfg.outliers, cfg.outlier_shift, cfg.random_state)
+            if (peak := _beyond(y, dtype)) is not None:
+                raise ConfigError(f"dataset.outlier_shift: {cfg.outlier_shift} pushes targets "
+                                  f"as far as {peak:.3g}, {beyond}")
+    return Data(  # float64, as drawn: training casts to its dtype after standardizing
+        X=torch.as_tensor(X, dtype=torch.float64),
+        y=torch.as_tensor(y, dtype=torch.float64).reshape(-1, 1),
         w_true=[float(c) for c in coef.reshape(-1)],
         b_true=float(cfg.bias),
         source="synthetic",
@@ -96,11 +98,10 @@ def _check_memory(n_samples: int, n_features: int) -> None:
                           f"{have / 2**30:,.0f} GiB")
 
 
-def _beyond_float32(y: np.ndarray) -> float | None:
-    """The largest |y| if float32 cannot hold every value of y (it would be inf), else None."""
-    with np.errstate(over="ignore"):  # the overflow is what is looked for
-        if np.isfinite(y.astype(np.float32)).all():
-            return None
+def _beyond(y: np.ndarray, dtype: str) -> float | None:
+    """The largest |y| if `dtype` cannot hold every value of y (it would be inf), else None."""
+    if np.isfinite(y.astype(np.dtype(dtype))).all():
+        return None
     return float(np.abs(y).max())
 
 

@@ -1,18 +1,38 @@
-"""A dataset as training sees it: `Data`, float32 tensors; and the schema every option shares.
+"""A dataset: `Data`, tensors X and y with what is known about them; the schema every option
+shares; and the dtypes training can compute in.
 
-Training computes in float32: data and settings beyond its largest number would overflow, so
-the loaders (and config.validate, for settings) refuse them with FLOAT32_RANGE in the message.
+The loaders keep the data's own float64 values (the exact reference and standardization are
+computed from them); training then computes in `train.dtype`. Data and settings beyond that
+dtype's largest number would overflow, so the loaders (and config.validate, for settings)
+refuse them with `range_text(dtype)` in the message.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import torch
 from omegaconf import MISSING
 
+DTYPES = {"float32": torch.float32, "float64": torch.float64}  # train.dtype's values
 FLOAT32_MAX = float(torch.finfo(torch.float32).max)
-FLOAT32_RANGE = "float32's range, ±3.4e+38 (training computes in float32)"
+
+
+def dtype_max(dtype: str) -> float:
+    return float(torch.finfo(DTYPES[dtype]).max)
+
+
+def range_text(dtype: str) -> str:
+    """"float32's range, ±3.4e+38 (training computes in float32)"."""
+    return f"{dtype}'s range, ±{dtype_max(dtype):.2g} (training computes in {dtype})"
+
+
+def wider_hint(dtype: str) -> str:
+    """What to do about a value beyond `dtype`'s range: a wider dtype, if there is one."""
+    return "; train.dtype=float64 holds up to ±1.8e+308" if dtype == "float32" else ""
+
+
+FLOAT32_RANGE = range_text("float32")
 
 
 @dataclass
@@ -22,10 +42,10 @@ class DatasetConfig:
     standardize: bool = False
 
 
-
 @dataclass
 class Data:
-    """Features X (n, d) and targets y (n, 1), float32, with the true coefficients if known."""
+    """Features X (n, d) and targets y (n, 1), with the true coefficients if known. As loaded
+    (and prepared) float64; `cast` gives the copy training computes with."""
 
     X: torch.Tensor
     y: torch.Tensor
@@ -47,3 +67,8 @@ class Data:
     def feature_name(self, j: int) -> str:
         return self.feature_names[j] if self.feature_names else f"x{j}"
 
+    def cast(self, dtype: torch.dtype) -> Data:
+        """The same data in `dtype` (itself if it is already)."""
+        if self.X.dtype == dtype and self.y.dtype == dtype:
+            return self
+        return replace(self, X=self.X.to(dtype), y=self.y.to(dtype))

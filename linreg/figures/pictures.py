@@ -16,12 +16,13 @@ import torch
 
 from linreg.data.prepare import Prepared, Standardizer
 from linreg.data.table import Data
+from linreg.exact import LeastSquares
 from linreg.figures.fit import FIT_FILE, LineFit, PredictedFit
 from linreg.figures.loss_curves import LOSS_FILE, LossCurves
 from linreg.figures.style import Line, spread
 from linreg.figures.trajectory import TRAJECTORY_FILE, PathPicture, epoch_marks
 from linreg.loss import MSE, Loss
-from linreg.model import LeastSquares, predict
+from linreg.model import predict
 from linreg.train import History
 
 MAX_TRACED_STEPS = 20_000  # beyond this the path is drawn per epoch: a line of 20k points is dense
@@ -60,7 +61,8 @@ def of_run(settings: Any, prepared: Prepared, history: History, reference: Least
         subtitle = (f"{opt.name}, lr {opt.lr:g}, batch {train.batch_size}, {settings.loss.name}"
                     + (f", momentum {opt.momentum:g}" if opt.momentum else "")
                     + (" (nesterov)" if opt.nesterov else "")
-                    + (f", weight decay {opt.weight_decay:g}" if opt.weight_decay else ""))
+                    + (f", weight decay {opt.weight_decay:g}" if opt.weight_decay else "")
+                    + ("" if settings.model.intercept else ", no intercept (b = 0)"))
         pictures[TRAJECTORY_FILE] = path_picture(
             data, loss_fn, points, reference, ridge=ridge, scaler=prepared.scaler,
             steps_per_epoch=per_epoch, subtitle=subtitle, steps=steps)
@@ -91,13 +93,16 @@ def fit_picture(data: Data, history: History, reference: LeastSquares, *,
                 ) -> LineFit | PredictedFit:
     """`data` (and `val`) as trained on; with a `scaler`, drawn back in the original units."""
     epoch = last_finite_epoch(history)
-    drawn = None if epoch is None else (torch.tensor(history.w[epoch]).reshape(-1, 1),
-                                        torch.tensor([history.b[epoch]]))
+    dtype = data.X.dtype
+    drawn = None if epoch is None else (
+        torch.tensor(history.w[epoch], dtype=dtype).reshape(-1, 1),
+        torch.tensor([history.b[epoch]], dtype=dtype))
     # the epoch's number, from 1 as loss.png counts them
     last_finite = epoch + 1 if epoch is not None and epoch != history.epochs_run - 1 else None
     if data.n_features > 1:
         return PredictedFit(
-            y=_numpy(data.y), ols_pred=_numpy(predict(data.X, reference.w, reference.b)),
+            y=_numpy(data.y),
+            ols_pred=_numpy(predict(data.X, reference.w.to(dtype), reference.b.to(dtype))),
             fit_pred=None if drawn is None else _numpy(predict(data.X, *drawn)),
             n_features=data.n_features, last_finite=last_finite,
             y_val=None if val is None or drawn is None else _numpy(val.y),

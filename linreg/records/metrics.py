@@ -14,6 +14,10 @@ Added for course experiments (train.val_fraction, dataset.standardize, weight de
     "history": {..., "val_loss": [one per epoch, empty without validation rows]},
     "reference": {..., "se_ols": {"w", "b"} or null,   (standard errors of w_ols, b_ols)
                   "ridge": {"weight_decay", "w", "b", "mse"} or null},
+Added by the exact reference (issue 15; every reference number is linreg.reference's, float64):
+    "reference": {..., "r2", "resid_sd", "intercept",
+                  "se_ols_raw": {"w", "b"} or null},  (standard errors in raw units)
+    "diagnostics": {...} or null   (the MSE Hessian's: exact.diagnostics)
     "original_units": {"w", "b", "w_ols", "b_ols"}    (equal to w, b... unless standardized),
     "param_error": {"w", "b", "w_ols", "b_ols"} or null   (distance to the true values),
     "data": {"source", "features", "n_train", "n_val", "standardize", "mean", "std"}
@@ -43,7 +47,7 @@ from linreg.outputs import METRICS_FILE, written_whole
 if TYPE_CHECKING:  # at run time this module imports no torch: the drawing process writes too
     from linreg.data.prepare import Standardizer
     from linreg.data.table import Data
-    from linreg.model import LeastSquares
+    from linreg.exact import Reference
     from linreg.train import History
 
 FILE = METRICS_FILE
@@ -62,13 +66,13 @@ def finite_or_null(value: Any) -> Any:
     return value
 
 
-def build(history: History, data: Data, reference: LeastSquares, wall_s: float, *,
-          val: Data | None = None, ridge: LeastSquares | None = None,
-          weight_decay: float = 0.0, scaler: Standardizer | None = None,
-          se_ols: tuple[list[float], float] | None = None) -> dict[str, Any]:
+def build(history: History, data: Data, ref: Reference, wall_s: float, *,
+          val: Data | None = None, weight_decay: float = 0.0,
+          scaler: Standardizer | None = None, intercept: bool = True) -> dict[str, Any]:
     """The run's results, from the final epoch of `history` (the parameters after training).
 
-    `data` are the training rows, `val` the validation rows, both as training saw them.
+    `data` are the training rows, `val` the validation rows, both as training saw them (in
+    its dtype); `ref` the exact answers (exact.of_run).
     """
     import torch
 
@@ -76,13 +80,15 @@ def build(history: History, data: Data, reference: LeastSquares, wall_s: float, 
 
     trained = history.epochs_run > 0  # not so only when interrupted in the first epoch
     w, b = (history.w[-1], history.b[-1]) if trained else (history.w_start, history.b_start)
-    w_t, b_t = torch.tensor(w).reshape(-1, 1), torch.tensor([b])
+    w_t = torch.tensor(w, dtype=data.X.dtype).reshape(-1, 1)
+    b_t = torch.tensor([b], dtype=data.X.dtype)
 
     def last(values: list[float]) -> float | None:
         return values[-1] if values else None
 
+    reference, ridge = ref.ols, ref.ridge
     raw_w, raw_b = _original(w_t, b_t, scaler)
-    raw_w_ols, raw_b_ols = _original(reference.w, reference.b, scaler)
+    raw_w_ols, raw_b_ols = ref.raw.w.reshape(-1).tolist(), float(ref.raw.b)
     # as metrics.json will hold it, so that the caller sees the same numbers
     return finite_or_null({
         "status": history.status,
@@ -92,17 +98,20 @@ def build(history: History, data: Data, reference: LeastSquares, wall_s: float, 
         "b": b,
         "loss": {"train": last(history.train_loss), "full_mse": last(history.full_mse),
                  "val": last(history.val_loss)},
-        "r2": r2(data.X, data.y, w_t, b_t) if trained else None,
-        "r2_val": r2(val.X, val.y, w_t, b_t) if val is not None and trained else None,
+        "r2": r2(data.X, data.y, w_t, b_t, intercept) if trained else None,
+        "r2_val": r2(val.X, val.y, w_t, b_t, intercept) if val is not None and trained else None,
         "reference": {
             "w_true": data.w_true, "b_true": data.b_true,
             "w_ols": reference.w.reshape(-1).tolist(), "b_ols": float(reference.b),
             "mse_ols": reference.mse,
-            "se_ols": None if se_ols is None else {"w": se_ols[0], "b": se_ols[1]},
+            "se_ols": reference.se, "se_ols_raw": ref.raw.se,
+            # the same in any units: from the raw rows, the data's own values
+            "r2": ref.raw.r2, "resid_sd": ref.raw.resid_sd, "intercept": intercept,
             "ridge": None if ridge is None else {
                 "weight_decay": weight_decay, "w": ridge.w.reshape(-1).tolist(),
                 "b": float(ridge.b), "mse": ridge.mse},
         },
+        "diagnostics": ref.diagnostics,
         "original_units": {"w": raw_w, "b": raw_b, "w_ols": raw_w_ols, "b_ols": raw_b_ols},
         "param_error": _param_error(data, raw_w, raw_b, raw_w_ols, raw_b_ols),
         "data": {

@@ -15,7 +15,7 @@ from linreg import data as dataset
 from linreg.config import validate
 from linreg.data.prepare import fit_standardizer, prepare, split
 from linreg.errors import DataError
-from linreg.model import least_squares
+from linreg.exact import least_squares
 from linreg.runner import run
 
 # --- synthetic -----------------------------------------------------------------------------
@@ -27,8 +27,12 @@ def test_default_synthetic_data_are_the_tutorials_exactly(compose_config):
     X, y, coef = make_regression(n_samples=120, n_features=1, noise=15, coef=True, bias=12.0,
                                  random_state=42)
     data = dataset.load(validate(compose_config([])).dataset)
-    assert torch.equal(data.X, torch.tensor(X, dtype=torch.float32))
-    assert torch.equal(data.y, torch.tensor(y, dtype=torch.float32).reshape(-1, 1))
+    # loaded as drawn, in float64; training's float32 copy is the tutorial's tensors
+    assert torch.equal(data.X, torch.tensor(X, dtype=torch.float64))
+    assert torch.equal(data.y, torch.tensor(y, dtype=torch.float64).reshape(-1, 1))
+    trained = data.cast(torch.float32)
+    assert torch.equal(trained.X, torch.tensor(X, dtype=torch.float32))
+    assert torch.equal(trained.y, torch.tensor(y, dtype=torch.float32).reshape(-1, 1))
     assert data.w_true == [float(coef)] and data.b_true == 12.0
 
 

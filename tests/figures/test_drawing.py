@@ -17,10 +17,10 @@ from test_figures import is_picture
 
 from linreg.config import validate
 from linreg.data import load
+from linreg.exact import least_squares
 from linreg.figures import drawing, loss_curves, pictures, requests, style
 from linreg.figures import fit as fit_figure
 from linreg.loss import MSE
-from linreg.model import least_squares
 from linreg.runner import run
 from linreg.train import History
 

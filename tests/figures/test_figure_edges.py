@@ -20,11 +20,11 @@ from matplotlib.image import imread
 from linreg.config import validate
 from linreg.data import Data
 from linreg.data.prepare import Prepared
+from linreg.exact import LeastSquares, least_squares
 from linreg.figures import drawing, loss_curves, pictures, style
 from linreg.figures.summary import SummaryPicture
 from linreg.figures.summary import draw as draw_summary
 from linreg.loss import MAE, MSE
-from linreg.model import LeastSquares, least_squares
 from linreg.records import metrics
 from linreg.records.runs import Job
 from linreg.train import History

@@ -13,11 +13,11 @@ from matplotlib.image import imread
 
 from linreg.config import validate
 from linreg.data import Data, load
+from linreg.exact import least_squares
 from linreg.figures import fit as fit_figure
 from linreg.figures import loss_curves, pictures, style, trajectory
 from linreg.init import initial_params
 from linreg.loss import MAE, MSE, Huber
-from linreg.model import least_squares
 from linreg.optim import build as build_optimizer
 from linreg.runner import run
 from linreg.train import train

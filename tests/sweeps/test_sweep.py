@@ -453,7 +453,8 @@ def test_sequential_jobs_in_one_process_load_the_data_once(compose_config, tmp_p
 
     calls = []
     real_load = dataset.load
-    monkeypatch.setattr(dataset, "load", lambda cfg: calls.append(cfg) or real_load(cfg))
+    monkeypatch.setattr(dataset, "load",
+                        lambda cfg, *dtype: calls.append(cfg) or real_load(cfg, *dtype))
     monkeypatch.setattr(runner, "CACHE", runner.RunCache())
     for name in ("0.05", "0.1", "other"):
         (tmp_path / name).mkdir()
