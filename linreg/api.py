@@ -175,7 +175,9 @@ def sweep(*overrides: str) -> Sweep:
     default = given[-1] if given else OmegaConf.select(compose(), "hydra.sweep.dir")
     sweep_dir = Path(default).resolve()
     argv = sys.argv
-    sys.argv = ["linreg", "-m", *overrides, f"hydra.sweep.dir={sweep_dir}"]
+    # a notebook's cell shows the ranking, not every job's log lines (train.log has them)
+    quiet = [f"++hydra.{part}_logging.handlers.console.level=WARNING" for part in ("job", "hydra")]
+    sys.argv = ["linreg", "-m", *overrides, f"hydra.sweep.dir={sweep_dir}", *quiet]
     try:
         with _restored_logging():
             run_hydra()

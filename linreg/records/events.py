@@ -74,7 +74,9 @@ class EventLog:
 
         _quiet_writer_thread()
         # a queue of 10 (the default) makes this thread wait on the writer's thread
-        self._writer = SummaryWriter(log_dir=str(run_dir), max_queue=1000)
+        # flushed every second by the writer's thread: a run killed outright (SIGKILL, power
+        # loss) keeps its curves up to about then
+        self._writer = SummaryWriter(log_dir=str(run_dir), max_queue=1000, flush_secs=1)
         self._every = -(-epochs // MAX_EPOCHS_LOGGED)
         self._logged = 0  # the last epoch written
 

@@ -85,9 +85,10 @@ def test_a_failed_job_is_recorded_the_others_run_and_the_command_ends_with_one_l
     result, folder = basic
     assert result.returncode == 1
     assert "Traceback" not in result.stderr + result.stdout
-    # stderr: the diverged job's warning (warnings go there, results to stdout), then the
-    # command's one line
-    warning, line = result.stderr.strip().splitlines()
+    # stderr: the lr=5 job's warnings (warnings go there, results to stdout): its lr above
+    # 2/λ_max before training, its divergence; then the command's one line
+    above, warning, line = result.stderr.strip().splitlines()
+    assert above.startswith("optimizer.lr=5 is above 2/λ_max = ")
     assert warning.startswith("diverged at epoch 3: ")
     assert line.startswith("linreg: error: 1 of 4 jobs failed (first: job 1, optimizer.lr=-1 ")
     assert "optimizer.lr: must be > 0, got -1.0" in line and str(folder / "summary.csv") in line
