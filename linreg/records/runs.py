@@ -67,6 +67,13 @@ class Job:
                  "w_error": (m.get("param_error") or {}).get("w")}[name]
         return None if value is None or not math.isfinite(value) else value
 
+    @property
+    def group(self) -> str:
+        """The seed group: the run's overrides without `seed`, so runs whose configs differ
+        only in seed share it ("optimizer.lr=0.1"; "" when only the seed was changed). One
+        rule for summary_groups.csv, summary.png, the ranking and TensorBoard's HParams."""
+        return " ".join(sorted(o for o in self.overrides if split_override(o)[0] != "seed"))
+
     def value(self, key: str) -> Any:
         """The value this run used for `key`: a config value, or a group's chosen option."""
         for candidate in (key, f"{key}.name"):
