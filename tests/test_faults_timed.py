@@ -98,13 +98,43 @@ def nothing_left(cwd: Path) -> None:
 
 
 def big_csv(cwd: Path) -> None:
-    """400,000 rows of 11 numbers (42 MB): seconds of reading."""
+    """1,000,000 rows of 11 numbers (105 MB): a second of reading, or more."""
+    import io
+
     import numpy as np
 
     rng = np.random.default_rng(0)
-    table = rng.normal(size=(400_000, 11))
-    header = ",".join(f"x{i}" for i in range(11))
-    np.savetxt(cwd / "big.csv", table, delimiter=",", fmt="%.6f", header=header, comments="")
+    block = io.StringIO()
+    np.savetxt(block, rng.normal(size=(10_000, 11)), delimiter=",", fmt="%.6f")
+    with open(cwd / "big.csv", "w") as f:
+        f.write(",".join(f"x{i}" for i in range(11)) + "\n")
+        f.write(block.getvalue() * 100)
+
+
+def reading(name: str, signum: int) -> Callable[[subprocess.Popen, Path], None]:
+    """`signum` once the command has read half the file `name`: the numbers are being read."""
+    def inject(process: subprocess.Popen, cwd: Path) -> None:
+        target, deadline = str(cwd / name), time.monotonic() + CLI_TIMEOUT_S
+        past = (cwd / name).stat().st_size // 2
+        while time.monotonic() < deadline and process.poll() is None:
+            if read_so_far(process.pid, target) >= past:
+                process.send_signal(signum)
+                return
+            time.sleep(0.001)
+        pytest.fail(f"the command never read {past} bytes of {target}")
+    return inject
+
+
+def read_so_far(pid: int, target: str) -> int:
+    """How far process `pid` has read into the file `target` (-1 if it has it not open)."""
+    try:
+        for fd in Path(f"/proc/{pid}/fd").iterdir():
+            if os.readlink(fd) == target:
+                info = Path(f"/proc/{pid}/fdinfo/{fd.name}").read_text()
+                return int(info.split("pos:")[1].split()[0])
+    except (OSError, IndexError):  # a descriptor closed since it was listed, the end
+        pass
+    return -1
 
 
 TINY = "tiny"  # a 300 KB tmpfs, mounted at cwd/tiny, that one run fills
@@ -143,7 +173,8 @@ ROWS = [
         stop_drawing_then(signal.SIGTERM), 143, "linreg: interrupted by SIGTERM: stopped after",
         HUNG_DRAWING_S, interrupted_run("SIGTERM")),
     Row("SIGINT while a large CSV is read", ["dataset=csv", "dataset.path=big.csv"],
-        after(3.0, signal.SIGINT), 130, "linreg: interrupted by SIGINT: nothing was recorded",
+        reading("big.csv", signal.SIGINT), 130,
+        "linreg: interrupted by SIGINT: nothing was recorded",
         1.0, nothing_left, setup=big_csv),
     Row("SIGINT while linreg starts", [], after(0.15, signal.SIGINT), 130,
         "linreg: interrupted by SIGINT: stopped at once; nothing was recorded", 1.0,

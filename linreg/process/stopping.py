@@ -50,6 +50,18 @@ class StopRequest:
         finally:
             self.depth -= 1
 
+    @contextmanager
+    def held(self) -> Iterator[None]:
+        """A block inside an interruptible one that a stop must not cut (an import of a C
+        extension): a stop asked meanwhile is raised when it ends."""
+        depth, self.depth = self.depth, 0
+        try:
+            yield
+        finally:
+            self.depth = depth
+        if depth and self.signum is not None:
+            raise Interrupted(self.signum)
+
     def reset(self) -> None:
         self.signum = self.at = None
         self.depth = 0
