@@ -93,13 +93,15 @@ class Reference:
     ols: LeastSquares  # least squares in the units training sees (standardized or not)
     raw: LeastSquares  # the same fit on the raw features (ols itself when not standardized)
     ridge: LeastSquares | None  # with weight decay and the MSE
-    diagnostics: dict | None  # the MSE Hessian's (reference.diagnostics, `diagnostics` here)
+    diagnostics: dict | None  # the loss's Hessian's (`diagnostics` here)
 
 
 def of_run(prepared: Prepared, intercept: bool, weight_decay: float, optimizer,
-           loss_name: str, divisor: int = 1, ols: LeastSquares | None = None) -> Reference:
+           loss_name: str, divisor: int = 1, ols: LeastSquares | None = None,
+           decay_bias: bool = True) -> Reference:
     """Everything exact about a run, from its float64 training rows (`ols`: the fit, if
-    already known for these very rows; `divisor`: what the optimizer divides gradients by)."""
+    already known for these very rows; `divisor`: what the optimizer divides gradients by;
+    `weight_decay`: the decay relative to the gradient, on the bias too if `decay_bias`)."""
     train = prepared.train
     ols = ols or least_squares(train.X, train.y, intercept)
     raw = ols
@@ -108,25 +110,60 @@ def of_run(prepared: Prepared, intercept: bool, weight_decay: float, optimizer,
     fit = None
     if weight_decay > 0 and loss_name == "mse":
         fit = ridge(train.X, train.y, weight_decay, intercept)
-    return Reference(ols, raw, fit, diagnostics(train.X, intercept, optimizer, divisor))
+    return Reference(ols, raw, fit, diagnostics(train.X, intercept, optimizer, divisor,
+                                                loss_name, weight_decay, decay_bias))
 
 
-def diagnostics(X: torch.Tensor, intercept: bool, optimizer, divisor: int = 1) -> dict | None:
-    """reference.diagnostics of the mean squared error, whose gradient training computes as
-    (2 / n) A^T r (loss.MSE.grad): its Hessian is (2 / n) A^T A. `lr_max` is the limit for
-    optimizer.lr itself: 2 (1 + beta) / lambda_max for heavy-ball momentum beta,
-    2 (1 + beta) / ((1 + 2 beta) lambda_max) with nesterov, divided by (1 - dampening),
-    times `divisor` (divide_by_batch_size divides the gradient by the batch size); None when
-    momentum >= 1 (no lr converges). lr_best and rate_best are plain descent's.
-    Weight decay is not counted (it adds weight_decay to every eigenvalue)."""
+# What the numbers of `diagnostics` are for each loss: (kind, why), written beside them
+MEANING = {
+    "mse": ("exact", "the loss is quadratic: these are its Hessian's eigenvalues everywhere"),
+    "huber": ("bound", "the Hessian where every residual is within delta, (1/n) A^T A plus "
+                       "the weight decay; rows beyond delta add no curvature, so it bounds the "
+                       "Hessian everywhere and equals it at the optimum only if no training "
+                       "row is beyond delta there. Below lr_max full-batch descent converges "
+                       "(a convex loss with a gradient that is λ_max-Lipschitz); above it, "
+                       "it may still. lr_best and rate_best are a quadratic's: none here"),
+    "mae": ("none", "mean |r| is piecewise linear: its Hessian is 0 wherever it exists (the "
+                    "weight decay's aside), so no step size follows from curvature; with a "
+                    "constant lr, descent ends in a band around the optimum that shrinks with "
+                    "lr rather than at it"),
+}
+MOMENTUM_NOT_BOUND = ("; with momentum no limit is known for a loss that is not quadratic "
+                      "(heavy ball can cycle on one): lr_max is null")
+
+
+def diagnostics(X: torch.Tensor, intercept: bool, optimizer, divisor: int = 1,
+                loss_name: str = "mse", weight_decay: float = 0.0,
+                decay_bias: bool = True) -> dict | None:
+    """reference.diagnostics of the loss training minimises, mean(r^2) (whose gradient
+    training computes as (2 / n) A^T r, loss.MSE.grad) plus torch's weight decay: its Hessian
+    is (2 / n) A^T A + weight_decay D. `lr_max` is the limit for optimizer.lr itself:
+    2 (1 + beta) / lambda_max for heavy-ball momentum beta, 2 (1 + beta) / ((1 + 2 beta)
+    lambda_max) with nesterov, divided by (1 - dampening), times `divisor`
+    (divide_by_batch_size divides the gradient by the batch size); None when momentum >= 1
+    (no lr converges). lr_best and rate_best are plain descent's. For the Huber loss and MAE,
+    `kind` and `why` say what applies (MEANING); the numbers that do not are None."""
     X64 = X.double().numpy()
     if not np.all(np.isfinite(X64)):
         return None
     beta = optimizer.momentum
-    found = reference.diagnostics(X64, intercept=intercept)
-    found["loss"], found["momentum"] = "mse", beta
+    kind, why = MEANING[loss_name]
+    found = reference.diagnostics(X64, intercept=intercept, weight_decay=weight_decay,
+                                  decay_bias=decay_bias,
+                                  curvature=1.0 if loss_name == "huber" else 2.0)
+    found.update(loss=loss_name, momentum=beta, kind=kind, why=why)
+    if kind == "none":
+        for key in ("rank", "eig_min", "eig_max", "eigenvalues", "condition_number", "lr_max",
+                    "lr_best", "rate_best"):
+            found[key] = None
+        return found
     eig_max = found["eig_max"]
     found["lr_max"] = None  # no limit (a zero design) or no convergence (momentum >= 1)
+    if kind == "bound":
+        found["lr_best"] = found["rate_best"] = None
+        if beta:
+            found["why"] += MOMENTUM_NOT_BOUND
+            return found
     if eig_max > 0 and beta < 1:
         limit = 2 * (1 + beta) / eig_max
         if optimizer.nesterov:

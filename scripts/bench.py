@@ -13,6 +13,8 @@ issue 6 marked met / not met) and writes the same numbers as JSON. Four sections
            batch 256, one epoch, against a child that only imports torch and linreg.
   api      linreg.run() called again and again in one process, as in a notebook: the
            median of the warm calls (bench_api.py; issue 18's target: at most 0.3 s)
+  data     issue 15's: a large CSV read by linreg against pandas.read_csv, its peak memory
+           against the float64 arrays, a float64 epoch against a float32 one (bench_data.py)
 
 Loop times exclude one-off import costs: everything (torch.optim's first step included) is
 warmed up before the first timed run; whole-process times are where start-up is measured.
@@ -35,6 +37,7 @@ import time
 from pathlib import Path
 
 from bench_api import format_api, measure_api
+from bench_data import data_child, format_data, measure_data
 from bench_loops import measure_loops, synthetic_data, tutorial_data, warm_up
 from bench_process import BenchError, child, measure_memory, measure_process
 from bench_report import code_version, format_table, machine, targets
@@ -51,14 +54,24 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rows", type=int, default=1_000_000, help="rows of the large data")
     parser.add_argument("--features", type=int, default=20, help="features of the large data")
     parser.add_argument("--sweep-jobs", type=int, default=12)
-    parser.add_argument("--sections", default="loops,process,memory,api",
-                        help="comma-separated subset of loops,process,memory,api")
+    parser.add_argument("--sections", default="loops,process,memory,api,data",
+                        help="comma-separated subset of loops,process,memory,api,data")
     parser.add_argument("--api-calls", type=int, default=10,
                         help="warm linreg.run() calls of the api section (median)")
+    parser.add_argument("--data-rows", type=int, default=2_000_000,
+                        help="rows of the CSV file of the data section")
+    parser.add_argument("--data-columns", type=int, default=10, help="its columns")
+    parser.add_argument("--data-repeat", type=int, default=5,
+                        help="timed runs of each reader and dtype, in turn")
     parser.add_argument("--child", choices=["baseline", "train"], help=argparse.SUPPRESS)
+    parser.add_argument("--data-child", choices=["linreg", "pandas"], help=argparse.SUPPRESS)
+    parser.add_argument("--data-file", default="", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.child:
         child(args.child, args.rows, args.features)
+        return 0
+    if args.data_child:
+        data_child(args.data_child, args.data_file)
         return 0
     sections = set(args.sections.split(","))
     result: dict = {"date": time.strftime("%Y-%m-%d %H:%M"), "code": code_version(),
@@ -78,13 +91,17 @@ def main(argv: list[str] | None = None) -> int:
             result["memory"] = measure_memory(args.rows, args.features)
         if "api" in sections:
             result["api"] = measure_api(args.api_calls)
+        if "data" in sections:
+            result["data"] = measure_data(args.data_rows, args.data_columns, args.rows,
+                                          args.features, args.data_repeat)
     except BenchError as exc:
         print(f"bench: error: {exc}", file=sys.stderr)
         return 1
     result["machine"]["load_avg_end"] = os.getloadavg()[0]
     result["targets"] = targets(result)
-    print("\n".join([format_table(result), *(format_api(result["api"]) if "api" in result
-                                              else [])]))
+    print("\n".join([format_table(result),
+                     *(format_api(result["api"]) if "api" in result else []),
+                     *(format_data(result["data"]) if "data" in result else [])]))
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=2) + "\n")
     print(f"\nwritten: {args.out}")

@@ -157,3 +157,48 @@ def test_the_default_runs_reference_is_the_float64_datas_least_squares(compose_c
     diag = result["diagnostics"]
     assert diag["eigenvalues"] == pytest.approx(
         sorted(np.linalg.eigvalsh(2 * A.T @ A / 120)), rel=1e-12)
+
+
+FULL_BATCH = ["train.batch_size=120", "train.drop_last=true", "train.epochs=3000"]
+
+
+def test_lr_max_honours_weight_decay(compose_config, caplog):
+    """torch's weight decay adds its value to every eigenvalue (the bias is decayed too): the
+    limit moves from 2/λ_max to 2/(λ_max + weight_decay), and it still separates the runs."""
+    decay = ["optimizer.weight_decay=1.0"]
+    plain = run(compose_config(["train.epochs=1"]), None)["diagnostics"]
+    diag = run(compose_config(["train.epochs=1", *decay]), None)["diagnostics"]
+    assert diag["eigenvalues"] == [v + 1.0 for v in plain["eigenvalues"]]
+    lr_max = diag["lr_max"]
+    assert lr_max == pytest.approx(2 / (plain["eig_max"] + 1.0)) and lr_max < plain["lr_max"]
+    below = run(compose_config([*FULL_BATCH, *decay, f"optimizer.lr={0.99 * lr_max}"]), None)
+    assert below["status"] == "ok"
+    assert below["loss"]["full_mse"] == pytest.approx(below["reference"]["ridge"]["mse"],
+                                                      rel=1e-5)
+    with caplog.at_level(logging.WARNING, logger="linreg.exact"):
+        above = run(compose_config([*FULL_BATCH, *decay, f"optimizer.lr={1.01 * lr_max}"]),
+                    None)
+    assert above["status"] == "diverged" or \
+        above["history"]["full_mse"][-1] > 1e6 * above["history"]["full_mse"][0]
+    assert f"is above 2/λ_max = {lr_max:.3g}" in caplog.text
+
+
+def test_huber_and_mae_diagnostics_say_what_applies(compose_config):
+    mse = run(compose_config(["train.epochs=1"]), None)["diagnostics"]
+    huber = run(compose_config(["train.epochs=1", "loss=huber"]), None)["diagnostics"]
+    assert (mse["kind"], huber["kind"]) == ("exact", "bound") and "delta" in huber["why"]
+    # curvature 1 per row within delta, 2 for the MSE: half the eigenvalues, twice the limit
+    assert huber["eigenvalues"] == pytest.approx([v / 2 for v in mse["eigenvalues"]])
+    assert huber["lr_max"] == pytest.approx(2 * mse["lr_max"])
+    assert huber["lr_best"] is None and huber["rate_best"] is None
+    for factor in (0.99, 10.0):  # a sufficient bound: the tutorial's noise puts most rows
+        result = run(compose_config([*FULL_BATCH, "loss=huber",  # beyond delta = 1
+                                     f"optimizer.lr={factor * huber['lr_max']}"]), None)
+        losses = result["history"]["train_loss"]
+        assert result["status"] == "ok" and losses[-1] == pytest.approx(losses[-2], rel=1e-6)
+    heavy = run(compose_config(["train.epochs=1", "loss=huber", "optimizer.momentum=0.5"]),
+                None)["diagnostics"]
+    assert heavy["lr_max"] is None and "momentum" in heavy["why"]
+    mae = run(compose_config(["train.epochs=1", "loss=mae"]), None)["diagnostics"]
+    assert mae["kind"] == "none" and "piecewise linear" in mae["why"]
+    assert mae["lr_max"] is None and mae["eigenvalues"] is None and mae["n_rows"] == 120

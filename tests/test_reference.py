@@ -526,6 +526,56 @@ def test_best_step_contracts_at_rate_best():
         assert gd_error(A, y, factor * info["lr_best"], steps, start=start) > 2 * got
 
 
+def gd_decay_error(A, y, lr, steps, weight_decay, decayed, momentum=0.0):
+    """gd_error's twin on mean(r^2) with torch's weight decay on the `decayed` parameters
+    (a 0/1 mask): the distance to that loss's own minimum, relative to the start's."""
+    n = A.shape[0]
+    D = np.diag(decayed * weight_decay)
+    best = np.linalg.solve((2 / n) * A.T @ A + D, (2 / n) * A.T @ y)
+    theta, buf = np.zeros(A.shape[1]), np.zeros(A.shape[1])
+    first = np.linalg.norm(theta - best)
+    for k in range(steps):
+        grad = (2 / n) * A.T @ (A @ theta - y) + D @ theta
+        buf = grad if k == 0 else momentum * buf + grad
+        theta = theta - lr * buf
+        if np.linalg.norm(theta - best) > 1e12 * first:
+            break
+    return np.linalg.norm(theta - best) / first
+
+
+@pytest.mark.parametrize("decay_bias", [True, False])
+def test_weight_decay_is_in_the_hessian_and_its_limit(decay_bias):
+    X, y, A = small_problem()
+    weight_decay = 0.7  # of the order of the eigenvalues: it moves every number
+    decayed = np.array([1.0, 1.0, 1.0, 1.0 if decay_bias else 0.0])
+    info = reference.diagnostics(X, weight_decay=weight_decay, decay_bias=decay_bias)
+    plain = reference.diagnostics(X)
+    json.dumps(info, allow_nan=False)
+    expected = np.linalg.eigvalsh((2 / 40) * A.T @ A + np.diag(weight_decay * decayed))
+    np.testing.assert_allclose(info["eigenvalues"], expected, rtol=1e-12)
+    if decay_bias:  # every eigenvalue moves up by the decay, exactly as computed
+        assert info["eigenvalues"] == [v + weight_decay for v in plain["eigenvalues"]]
+    assert info["condition_number"] == pytest.approx(expected[-1] / expected[0], rel=1e-12)
+    assert info["lr_best"] == pytest.approx(2 / (expected[0] + expected[-1]), rel=1e-12)
+    assert (info["weight_decay"], info["decay_bias"]) == (weight_decay, decay_bias)
+    lr_max = info["lr_max"]
+    assert lr_max == pytest.approx(2 / expected[-1], rel=1e-12) and lr_max < plain["lr_max"]
+    assert gd_decay_error(A, y, 0.99 * lr_max, 4000, weight_decay, decayed) < 1e-6
+    assert gd_decay_error(A, y, 1.01 * lr_max, 4000, weight_decay, decayed) > 1e6
+    beta = 0.5
+    lr_max = reference.diagnostics(X, momentum=beta, weight_decay=weight_decay,
+                                   decay_bias=decay_bias)["lr_max"]
+    assert gd_decay_error(A, y, 0.99 * lr_max, 8000, weight_decay, decayed, beta) < 1e-6
+    assert gd_decay_error(A, y, 1.01 * lr_max, 8000, weight_decay, decayed, beta) > 1e6
+
+
+def test_weight_decay_makes_a_singular_hessian_regular():
+    X, _, _ = small_problem()
+    info = reference.diagnostics(np.column_stack([X, X[:, 0]]), weight_decay=0.01)
+    assert info["rank"] == 5 and info["eig_min"] == pytest.approx(0.01, rel=1e-6)
+    assert info["condition_number"] == pytest.approx(info["eig_max"] / info["eig_min"])
+
+
 def test_diagnostics_singular_and_bad_input():
     X, _, _ = small_problem()
     info = reference.diagnostics(np.column_stack([X, X[:, 0]]), momentum=0.9)

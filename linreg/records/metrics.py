@@ -17,7 +17,8 @@ Added for course experiments (train.val_fraction, dataset.standardize, weight de
 Added by the exact reference (issue 15; every reference number is linreg.reference's, float64):
     "reference": {..., "r2", "resid_sd", "intercept",
                   "se_ols_raw": {"w", "b"} or null},  (standard errors in raw units)
-    "diagnostics": {...} or null   (the MSE Hessian's: exact.diagnostics)
+    "diagnostics": {...} or null   (the loss's Hessian's, weight decay included:
+                                    exact.diagnostics; "kind" and "why" say what applies)
     "original_units": {"w", "b", "w_ols", "b_ols"}    (equal to w, b... unless standardized),
     "param_error": {"w", "b", "w_ols", "b_ols"} or null   (distance to the true values),
     "data": {"source", "features", "n_train", "n_val", "standardize", "mean", "std"}
