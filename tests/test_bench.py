@@ -20,7 +20,7 @@ def bench(tmp_path_factory) -> tuple[dict, str]:
     proc = subprocess.run(
         [sys.executable, str(BENCH), "--rows", str(ROWS), "--features", str(FEATURES),
          "--repeat", "1", "--warmup", "0", "--budget", "0", "--sweep-jobs", str(SWEEP_JOBS),
-         "--api-calls", "2", "--out", str(out)],
+         "--api-calls", "2", "--data-rows", "5000", "--data-repeat", "2", "--out", str(out)],
         capture_output=True, text=True, timeout=600)
     assert proc.returncode == 0, proc.stderr[-2000:]
     return json.loads(out.read_text()), proc.stdout
@@ -89,3 +89,21 @@ def test_the_api_section_times_warm_calls_after_the_first(bench):
     assert api["warm_median_s"] == pytest.approx(sum(api["warm_s"]) / 2)
     assert round(api["full_mse"], 3) == 196.129  # the default run, every call
     assert "warm call, median" in table and f"{api['warm_median_s']:.3f} s" in table
+
+
+def test_the_data_section_measures_issue_15s_three_ratios(bench):
+    result, table = bench
+    data = result["data"]
+    assert (data["rows"], data["columns"]) == (5000, 10) and data["file_mib"] > 0
+    load = data["load"]
+    assert len(load["linreg_s"]) == len(load["pandas_s"]) == 2
+    assert load["ratio"] == pytest.approx(
+        sum(a / b for a, b in zip(load["linreg_s"], load["pandas_s"], strict=True)) / 2)
+    mem = data["memory"]
+    assert mem["arrays_mib"] == pytest.approx(5000 * 10 * 8 / 2**20)
+    for reader in ("linreg", "pandas"):
+        assert mem[reader]["read_mib"] > mem[reader]["baseline_mib"] > 0
+    dtype = data["dtype"]
+    assert (dtype["rows"], dtype["features"]) == (ROWS, FEATURES) and dtype["ratio"] > 0
+    assert [t["met"] in (True, False) for t in data["targets"]] == [True] * 3
+    assert "Targets of issue 15" in table and "pandas.read_csv(path)" in table
