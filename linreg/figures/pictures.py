@@ -27,6 +27,7 @@ from linreg.train import History
 
 MAX_TRACED_STEPS = 20_000  # beyond this the path is drawn per epoch: a line of 20k points is dense
 GRID = 121  # grid points per axis for the contours
+CURVE_POINTS = 401  # points of the loss curve over w, without an intercept
 
 log = logging.getLogger(__name__)
 
@@ -65,7 +66,8 @@ def of_run(settings: Any, prepared: Prepared, history: History, reference: Least
                     + ("" if settings.model.intercept else ", no intercept (b = 0)"))
         pictures[TRAJECTORY_FILE] = path_picture(
             data, loss_fn, points, reference, ridge=ridge, scaler=prepared.scaler,
-            steps_per_epoch=per_epoch, subtitle=subtitle, steps=steps)
+            steps_per_epoch=per_epoch, subtitle=subtitle, steps=steps,
+            intercept=settings.model.intercept)
     return pictures
 
 
@@ -129,10 +131,11 @@ def fit_picture(data: Data, history: History, reference: LeastSquares, *,
 def path_picture(data: Data, loss_fn: Loss, points: list[list[float]], reference: LeastSquares, *,
                  ridge: LeastSquares | None = None, scaler: Standardizer | None = None,
                  steps_per_epoch: int = 1, subtitle: str = "",
-                 steps: list[int] | None = None) -> PathPicture:
+                 steps: list[int] | None = None, intercept: bool = True) -> PathPicture:
     """`points`: [w, b] at the start and after each step (steps_per_epoch of them an epoch)
     or after each epoch (steps_per_epoch 1), in the units training saw; `steps`: the step of
-    each point, when they are a selection."""
+    each point, when they are a selection. Without an intercept (b = 0 throughout), the loss
+    is a curve over w."""
     ols = (float(reference.w), float(reference.b))
     ridge_wb = None if ridge is None else (float(ridge.w), float(ridge.b))
     true_wb = None
@@ -143,15 +146,29 @@ def path_picture(data: Data, loss_fn: Loss, points: list[list[float]], reference
         true_wb = (float(w_true), float(b_true))
     route = [(p[0], p[1]) for p in points]
     marked = [ols] + [m for m in (ridge_wb, true_wb) if m is not None]
-    (cw, cb), half = _square_view(route + marked, keep_near=ols)
+    shown = route + marked if intercept else [(w, 0.0) for w, _ in route + marked]
+    (cw, cb), half = _square_view(shown, keep_near=ols)
+    name, standardized = type(loss_fn).__name__.lower(), scaler is not None
+    if not intercept:  # b = 0 throughout: the loss is a curve over w
+        w_axis = np.linspace(cw - half, cw + half, CURVE_POINTS)
+
+        def at(ws: list[float]) -> list[float]:
+            w = torch.tensor(ws, dtype=torch.float64).reshape(-1, 1)
+            return loss_surface(data, loss_fn, w, torch.zeros_like(w)).reshape(-1).tolist()
+
+        return PathPicture(w_axis=w_axis, b_axis=None, loss=np.array(at(w_axis.tolist())),
+                           loss_name=name, route=route, steps_per_epoch=steps_per_epoch,
+                           ols=ols, ridge=ridge_wb, true_wb=true_wb, subtitle=subtitle,
+                           standardized=standardized, steps=steps or [],
+                           route_loss=at([w for w, _ in route]), ols_loss=at([ols[0]])[0],
+                           ridge_loss=math.nan if ridge_wb is None else at([ridge_wb[0]])[0])
     w_axis = torch.linspace(cw - half, cw + half, GRID, dtype=torch.float64)
     b_axis = torch.linspace(cb - half, cb + half, GRID, dtype=torch.float64)
     W, B = torch.meshgrid(w_axis, b_axis, indexing="ij")
     return PathPicture(w_axis=w_axis.numpy(), b_axis=b_axis.numpy(),
-                       loss=loss_surface(data, loss_fn, W, B).numpy(),
-                       loss_name=type(loss_fn).__name__.lower(), route=route,
-                       steps_per_epoch=steps_per_epoch, ols=ols, ridge=ridge_wb,
-                       true_wb=true_wb, subtitle=subtitle, standardized=scaler is not None,
+                       loss=loss_surface(data, loss_fn, W, B).numpy(), loss_name=name,
+                       route=route, steps_per_epoch=steps_per_epoch, ols=ols, ridge=ridge_wb,
+                       true_wb=true_wb, subtitle=subtitle, standardized=standardized,
                        steps=steps or [])
 
 

@@ -2,8 +2,10 @@
 
 The surface is the run's own loss on its training rows (in the units training saw), so the
 path crosses its contours as the optimizer did: at right angles for full-batch steps, with
-jitter for small batches, overshooting for a large lr. figures/pictures.py computes it; this
-module only draws, without torch, as every figure module does (figures/style.py).
+jitter for small batches, overshooting for a large lr. Without an intercept there is only w:
+the loss is a curve over w, and the path runs along it (a step too large jumps across the
+valley, from one side to the other). figures/pictures.py computes it; this module only draws,
+without torch, as every figure module does (figures/style.py).
 """
 
 from __future__ import annotations
@@ -27,11 +29,12 @@ LEVELS = 14
 @dataclass
 class PathPicture:
     """trajectory.png in numbers: the loss on a square grid over (w, b), the path across it
-    and the points worth marking."""
+    and the points worth marking. Without an intercept, b_axis is None and the loss is the
+    curve over w_axis, with the loss at each point of the route and at the marked points."""
 
     w_axis: np.ndarray  # (k,): the grid's w values, evenly spaced
-    b_axis: np.ndarray  # (k,), spanning as much as w_axis: the view is square
-    loss: np.ndarray  # (k, k): loss[i, j] at (w_axis[i], b_axis[j])
+    b_axis: np.ndarray | None  # (k,), spanning as much as w_axis: the view is square
+    loss: np.ndarray  # (k, k): loss[i, j] at (w_axis[i], b_axis[j]); (k,) without b_axis
     loss_name: str  # "mse", "mae" or "huber"
     route: list[Line]  # the start, then after every step (or every epoch)
     steps_per_epoch: int  # 1: route is per epoch
@@ -43,6 +46,10 @@ class PathPicture:
     # the step (or epoch) after which each route point was taken, when a long route is a
     # selection (style.spread); empty: 0, 1, 2, ...
     steps: list[int] = field(default_factory=list)
+    # without an intercept: the loss at each route point, at ols and at ridge
+    route_loss: list[float] = field(default_factory=list)
+    ols_loss: float = math.nan
+    ridge_loss: float = math.nan
 
     def step_numbers(self) -> list[int]:
         return self.steps or list(range(len(self.route)))
@@ -86,6 +93,8 @@ def _draw_surface(fig, ax, colorbar_box, W, B, Z, label: str) -> None:
 
 
 def draw_trajectory(path: Path, picture: PathPicture, lang: str = "en") -> Figure:
+    if picture.b_axis is None:
+        return draw_curve(path, picture, lang)
     from matplotlib.figure import Figure
 
     p = picture
@@ -149,3 +158,66 @@ def draw_trajectory(path: Path, picture: PathPicture, lang: str = "en") -> Figur
         fig.legend(fontsize="small", loc="lower center", bbox_to_anchor=(0.5, 0.01), ncol=2)
         save(fig, path)
     return fig  # for a test to read its labels
+
+
+def draw_curve(path: Path, p: PathPicture, lang: str = "en") -> Figure:
+    """trajectory.png without an intercept: the loss over w, and the path of w along it."""
+    from matplotlib.figure import Figure
+
+    low, high = float(p.w_axis[0]), float(p.w_axis[-1])
+    curve = np.where(np.isfinite(p.loss), p.loss, np.nan)
+    with style(lang) as text:
+        fig = Figure(figsize=(7.2, 6.0))
+        ax = fig.add_axes((0.12, 0.30, 0.83, 0.60))
+        ax.plot(p.w_axis, curve, "-", color="tab:blue", lw=2,
+                label=f"{text['loss']} ({p.loss_name})")
+        at = dict(zip(p.step_numbers(), zip(p.route, p.route_loss, strict=True), strict=True))
+        finite = [(w, z) for (w, _), z in at.values() if math.isfinite(w) and math.isfinite(z)]
+        if finite:
+            per_step = p.steps_per_epoch > 1
+            steps = f" ({text['steps'].format(p.step_numbers()[-1])})" if per_step else ""
+            ax.plot(*zip(*finite, strict=True), "-", color="tab:orange", alpha=0.9,
+                    lw=1.0 if per_step else 1.5, marker="." if per_step else "o",
+                    ms=2.5 if per_step else 4, label=text["path"] + steps)
+            first = True
+            for epoch in epoch_marks(max(at) // p.steps_per_epoch):
+                (w, _), z = at.get(epoch * p.steps_per_epoch, ((math.nan, 0.0), math.nan))
+                if low <= w <= high and math.isfinite(z):  # False for NaN
+                    ax.plot(w, z, "o", color="black", ms=3.5, zorder=4,
+                            label=text["after_epoch"] if first else None)
+                    ax.annotate(str(epoch), (w, z), xytext=(4, 4), textcoords="offset points",
+                                fontsize="x-small")
+                    first = False
+            ax.plot(*finite[0], "o", color="tab:green", ms=9, mec="black", label=text["start"])
+            end = finite[-1]
+            outside = not low <= end[0] <= high
+            ax.plot(*end, "s", color="tab:red", ms=6, mec="black", zorder=5,
+                    label=f"{text['end']}: w = {number_text(end[0])}"
+                    + (f" ({text['outside']})" if outside else ""))
+        ax.plot(p.ols[0], p.ols_loss, "*", color="gold", ms=17, mec="black", zorder=4,
+                label=f"{text['ols']}: w = {number_text(p.ols[0])}")
+        if p.loss_name != "mse" and np.isfinite(curve).any():
+            i = int(np.nanargmin(curve))
+            ax.plot(p.w_axis[i], curve[i], "P", color="tab:pink", ms=10, mec="black", zorder=5,
+                    label=f"{text['lowest'].format(p.loss_name)}: w = "
+                    f"{number_text(float(p.w_axis[i]))}")
+        if p.ridge is not None:
+            ax.plot(p.ridge[0], p.ridge_loss, "X", color="tab:purple", ms=10, mec="black",
+                    label=f"{text['ridge']}: w = {number_text(p.ridge[0])}")
+        if p.true_wb is not None:
+            ax.axvline(p.true_wb[0], color="tab:green", ls=":", lw=1.5,
+                       label=f"{text['true_point']} w = {number_text(p.true_wb[0])}")
+        if np.isfinite(curve).any():  # the frame is the curve's: a diverging path leaves it
+            top, bottom = float(np.nanmax(curve)), float(np.nanmin(curve))
+            margin = 0.05 * (top - bottom or max(abs(top), 1.0))
+            ax.set_ylim(bottom - margin, top + margin)
+        ax.set_xlim(low, high)
+        unit = f" ({text['standardized']} x)" if p.standardized else ""
+        ax.set(xlabel=f"w{unit}", ylabel=f"{text['loss']} ({p.loss_name})")
+        ax.set_title(text["curve_title"], fontsize="large", pad=18 if p.subtitle else 6)
+        if p.subtitle:
+            ax.text(0.5, 1.01, p.subtitle, transform=ax.transAxes, ha="center", va="bottom",
+                    fontsize="medium")
+        fig.legend(fontsize="small", loc="lower center", bbox_to_anchor=(0.5, 0.01), ncol=2)
+        save(fig, path)
+    return fig

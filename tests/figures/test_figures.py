@@ -137,6 +137,39 @@ def test_ridge_is_marked_with_weight_decay(compose_config, tmp_path, spy):
     assert any(t.startswith("ridge: SGD's limit") for t in legend_texts(fig))
 
 
+@pytest.mark.parametrize("loss", ["mse", "huber"])
+def test_without_an_intercept_the_trajectory_is_a_curve_over_w(compose_config, tmp_path, spy,
+                                                                loss):
+    """No b to draw: the loss over w at b = 0, the path of w along it, the exact minimum."""
+    result = run(compose_config(["model.intercept=false", f"loss={loss}", "train.epochs=5",
+                                 "optimizer.weight_decay=0.1"]), tmp_path)
+    assert is_picture(tmp_path / "trajectory.png")
+    ((args, _, fig),) = spy["draw_trajectory"]
+    picture = args[1]
+    assert picture.b_axis is None and picture.loss.shape == picture.w_axis.shape
+    assert [b for _, b in picture.route] == [0.0] * 36 and picture.route[-1][0] == result["w"][0]
+    data = load(validate(compose_config([])).dataset)
+    loss_fn = MSE() if loss == "mse" else Huber(1.0)
+
+    def at(w: float) -> float:
+        return float(loss_fn(data.X.double() * w - data.y.double()))
+
+    assert picture.route_loss[-1] == pytest.approx(at(result["w"][0]), rel=1e-12)
+    i = len(picture.w_axis) // 3
+    assert picture.loss[i] == pytest.approx(at(float(picture.w_axis[i])), rel=1e-12)
+    ols = least_squares(data.X, data.y, intercept=False)
+    want = ols.mse if loss == "mse" else at(float(ols.w))
+    assert picture.ols == (float(ols.w), 0.0) and picture.ols_loss == pytest.approx(want)
+    ax = fig.axes[0]
+    assert ax.get_ylabel() == f"loss ({loss})" and ax.get_title().startswith("Loss over w")
+    texts = legend_texts(fig)
+    assert any(t.startswith(f"least squares: w = {float(ols.w):.3f}") for t in texts)
+    assert any(t.startswith("true w = 23.764") for t in texts)
+    assert any(t.startswith("ridge") for t in texts) == (loss == "mse")
+    lines = [line for line in ax.get_lines() if line.get_label() == f"loss ({loss})"]
+    assert len(lines) == 1 and len(lines[0].get_xdata()) == pictures.CURVE_POINTS
+
+
 # --- loss.png and fit.png -----------------------------------------------------------------
 
 
