@@ -10,7 +10,9 @@ scale, each a ratio measured in this one run:
            counts every page the process touched at its peak, whoever allocated it (Arrow's
            memory pool, numpy, Python), which tracemalloc would not see;
   dtype    one training epoch of linreg's loop (manual_sgd, batch 256) on --rows x --features
-           in float64 against the same epoch in float32, timed in turn.
+           in float64 against the same epoch in float32, timed in turn, on one torch thread:
+           on a shared machine torch's threads wait for each other (spinning), which swamps
+           the difference of arithmetic this measures (12 to 83 s an epoch, seen here).
 """
 
 from __future__ import annotations
@@ -29,7 +31,7 @@ import numpy as np
 import torch
 
 LOAD_LIMIT, MEMORY_LIMIT, DTYPE_LIMIT = 1.5, 2.0, 2.2  # issue 15's goals
-DTYPE_BATCH = 256
+DTYPE_BATCH, DTYPE_THREADS = 256, 1
 HERE = Path(__file__).resolve().parent
 
 
@@ -68,10 +70,13 @@ def read_with_pandas(path: Path):
     return pandas.read_csv(path)
 
 
-def _pairs(a, b, repeat: int) -> dict:
+def _pairs(a, b, repeat: int, label: str) -> dict:
     """`a` and `b` timed in turn `repeat` times (after one untimed call of each)."""
     a(), b()
-    runs = [(_timed(a), _timed(b)) for _ in range(repeat)]
+    runs = []
+    for _ in range(repeat):
+        runs.append((_timed(a), _timed(b)))
+        print(f"  data: {label} {runs[-1][0][0]:.3f} s / {runs[-1][1][0]:.3f} s", file=sys.stderr)
     return {"a_s": [x[0] for x, _ in runs], "b_s": [y[0] for _, y in runs],
             "a_cpu_s": [x[1] for x, _ in runs], "b_cpu_s": [y[1] for _, y in runs],
             "ratio": statistics.median(x[0] / y[0] for x, y in runs),
@@ -80,7 +85,8 @@ def _pairs(a, b, repeat: int) -> dict:
 
 
 def measure_load(path: Path, repeat: int) -> dict:
-    runs = _pairs(lambda: read_with_linreg(path), lambda: read_with_pandas(path), repeat)
+    runs = _pairs(lambda: read_with_linreg(path), lambda: read_with_pandas(path), repeat,
+                  "linreg / pandas read")
     return {"linreg_s": runs["a_s"], "pandas_s": runs["b_s"], "linreg_cpu_s": runs["a_cpu_s"],
             "pandas_cpu_s": runs["b_cpu_s"], "ratio": runs["ratio"],
             "ratio_of_min": runs["ratio_of_min"], "cpu_ratio": runs["cpu_ratio"]}
@@ -129,6 +135,8 @@ def measure_dtype(rows: int, features: int, repeat: int) -> dict:
 
     X32, y32 = synthetic_data(rows, features)
     X64, y64 = X32.double(), y32.double()
+    threads = torch.get_num_threads()
+    torch.set_num_threads(DTYPE_THREADS)
 
     def epoch(X, y) -> None:
         w, b = initial_params(TutorialInit(), features, SEED, X.dtype)
@@ -136,11 +144,15 @@ def measure_dtype(rows: int, features: int, repeat: int) -> dict:
         train(Data(X=X, y=y), w, b, loss.build(loss.MSEConfig()), opt,
               TrainConfig(epochs=1, batch_size=DTYPE_BATCH), SEED)
 
-    runs = _pairs(lambda: epoch(X64, y64), lambda: epoch(X32, y32), repeat)
+    try:
+        runs = _pairs(lambda: epoch(X64, y64), lambda: epoch(X32, y32), repeat,
+                      "float64 / float32 epoch")
+    finally:
+        torch.set_num_threads(threads)
     return {"rows": rows, "features": features, "batch": DTYPE_BATCH,
             "float64_s": runs["a_s"], "float32_s": runs["b_s"], "ratio": runs["ratio"],
             "ratio_of_min": runs["ratio_of_min"], "cpu_ratio": runs["cpu_ratio"],
-            "threads": torch.get_num_threads()}
+            "threads": DTYPE_THREADS}
 
 
 def measure_data(rows: int, columns: int, train_rows: int, features: int, repeat: int) -> dict:
@@ -185,7 +197,8 @@ def format_data(data: dict) -> list[str]:
                f"{m['baseline_mib']:.0f} MiB ({m['ratio']:.2f}x the arrays)"
                for name, m in (("linreg read_csv", mem["linreg"]),
                                ("pandas.read_csv(path)", mem["pandas"]))),
-             f"One training epoch, {dt['rows']:,} x {dt['features']}, batch {dt['batch']}: "
+             f"One training epoch, {dt['rows']:,} x {dt['features']}, batch {dt['batch']}, "
+             f"{dt['threads']} torch thread: "
              f"float64 {min(dt['float64_s']):.3f} s, float32 {min(dt['float32_s']):.3f} s "
              f"(minima); ratio: median of pairs {dt['ratio']:.2f}, of the minima "
              f"{dt['ratio_of_min']:.2f}, of CPU {dt['cpu_ratio']:.2f}",
