@@ -31,8 +31,9 @@ LOG_FILE = "train.log"
 EVENTS_PREFIX = "events.out.tfevents."
 # what a run writes into its folder (Hydra's record, linreg's log, results and figures)
 RUN_FILES = (".hydra", LOG_FILE, METRICS_FILE, "fit.png", "loss.png", "trajectory.png")
+SWEEP_RUN = "_summary"  # a sweep's own TensorBoard run: its experiment, its figures
 # what a sweep writes into its own folder, beside the job folders
-SWEEP_FILES = ("sweep.json", "multirun.yaml", "summary.csv", "summary.png")
+SWEEP_FILES = ("sweep.json", "multirun.yaml", "summary.csv", "summary.png", SWEEP_RUN)
 
 
 TMP_PREFIX = ".linreg-"  # a file being written, renamed to its name once whole
