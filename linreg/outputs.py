@@ -31,7 +31,7 @@ LOG_FILE = "train.log"
 EVENTS_PREFIX = "events.out.tfevents."
 # what a run writes into its folder (Hydra's record, linreg's log, results and figures)
 RUN_FILES = (".hydra", LOG_FILE, METRICS_FILE, "fit.png", "loss.png", "trajectory.png")
-SWEEP_RUN = "sweep"  # a sweep's own TensorBoard run (its experiment, its figures), beside sweep.json
+SWEEP_RUN = "sweep"  # a sweep's own TensorBoard run (its experiment, its figures)
 # what a sweep writes into its own folder, beside the job folders
 SWEEP_FILES = ("sweep.json", "multirun.yaml", "summary.csv", "summary.png", SWEEP_RUN)
 
