@@ -45,10 +45,13 @@ def is_output(name: str, names: tuple[str, ...] = RUN_FILES) -> bool:
 
 
 @contextmanager
-def written_whole(path: Path, mode: str = "w", **options: Any) -> Iterator[IO]:
+def written_whole(path: Path, mode: str = "w", staged_as: str | None = None,
+                  **options: Any) -> Iterator[IO]:
     """A file to write `path` through: a temporary file beside it, renamed to `path` once
-    closed, so that a reader (or a crash, or a full disk) sees the whole file or none."""
-    prefix = f"{TMP_PREFIX}{path.name}-"
+    closed, so that a reader (or a crash, or a full disk) sees the whole file or none.
+    `staged_as`: the temporary file's name part, instead of `path`'s name (TensorBoard reads
+    any file whose name holds "tfevents", a temporary one too)."""
+    prefix = f"{TMP_PREFIX}{staged_as or path.name}-"
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")
     except OSError as exc:  # a missing folder, say: named by the file wanted, not the temporary

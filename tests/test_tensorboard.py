@@ -209,16 +209,31 @@ def test_crc32c_is_tensorboards(size):
     assert crc32c.masked(data) == masked_crc32c(data)
 
 
-def test_an_image_summary_carries_the_png_as_it_is(tmp_path):
-    png = (Path(__file__).parent / "figures").glob("*.png")
-    png = next(png, None)
-    data = png.read_bytes() if png else _tiny_png()
-    summary = event_files.image_summary("figures/x", data)
-    image = summary.value[0].image
+def test_an_image_summary_carries_the_png_as_it_is():
+    data = _tiny_png()
+    image = event_files.image_summary("figures/x", data).value[0].image
     assert image.encoded_image_string == data
-    assert (image.width, image.height) == event_files.png_size(data)
+    assert (image.width, image.height) == event_files.png_size(data) == (100, 50)
     with pytest.raises(ValueError):
         event_files.png_size(b"GIF89a" + bytes(20))
+
+
+def test_an_events_file_is_read_whole_or_not_at_all(tmp_path, monkeypatch):
+    import linreg.outputs as outputs
+
+    renamed, real = [], outputs.os.replace
+    monkeypatch.setattr(outputs.os, "replace",
+                        lambda a, b: (renamed.append(Path(a).name), real(a, b)))
+    data = _tiny_png()
+    path = event_files.write(tmp_path, [event_files.image_summary("figures/x", data)], 3,
+                             "figures")
+    # TensorBoard reads any file whose name holds "tfevents": the temporary one must not
+    assert renamed and not any("tfevents" in name for name in renamed)
+    assert [p.name for p in tmp_path.iterdir()] == [path.name]
+    acc = EventAccumulator(str(tmp_path))
+    acc.Reload()
+    (image,) = acc.Images("figures/x")
+    assert image.step == 3 and image.encoded_image_string == data
 
 
 def _tiny_png() -> bytes:
@@ -232,7 +247,6 @@ def _tiny_png() -> bytes:
     buffer = io.BytesIO()
     fig.savefig(buffer, format="png")
     plt.close(fig)
-    assert event_files.png_size(buffer.getvalue()) == (100, 50)
     return buffer.getvalue()
 
 

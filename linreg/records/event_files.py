@@ -58,7 +58,7 @@ def write(folder: Path, summaries: list, step: int, holds: str) -> Path:
     events = [Event(wall_time=now, file_version="brain.Event:2")]
     events += [Event(wall_time=now, step=step, summary=summary) for summary in summaries]
     path = folder / f"{EVENTS_PREFIX}{int(now):010d}.{socket.gethostname()}.{holds}"
-    with written_whole(path, "wb") as f:
+    with written_whole(path, "wb", staged_as=holds) as f:  # TensorBoard reads no half
         for event in events:
             data = event.SerializeToString()
             header = struct.pack("<Q", len(data))
