@@ -22,6 +22,7 @@ import yaml
 from matplotlib.image import imread
 from omegaconf import OmegaConf
 
+from linreg.outputs import SWEEP_RUN
 from linreg.records.runs import Job, Metric
 from linreg.sweeps import callback as sweep
 from linreg.sweeps import compare, folders
@@ -102,7 +103,8 @@ def test_a_failed_job_is_recorded_the_others_run_and_the_command_ends_with_one_l
 
 def test_job_folders_are_named_by_their_swept_values(basic):
     _, folder = basic
-    jobs = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith("."))
+    jobs = sorted(p.name for p in folder.iterdir() if p.is_dir() and not p.name.startswith(".")
+                  and p.name != SWEEP_RUN)  # the sweep's own TensorBoard run
     assert jobs == ["0_lr=0.01", "1_lr=-1", "2_lr=0.1", "3_lr=5"]  # train.epochs: not swept
     assert json.loads((folder / "sweep.json").read_text())["swept"] == ["optimizer.lr"]
 
