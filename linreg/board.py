@@ -51,7 +51,11 @@ def swept_values(command_line: list[str], swept: list[str]) -> dict[str, list[st
     from hydra.core.override_parser.overrides_parser import OverridesParser
 
     values: dict[str, list[str] | None] = {}
-    for override in OverridesParser.create().parse_overrides(command_line):
+    try:
+        overrides = OverridesParser.create().parse_overrides(command_line)
+    except Exception:  # Hydra parsed them once already; if not, the swept keys, unordered
+        return dict.fromkeys(f"{k}.name" if k in GROUPS else k for k in swept)
+    for override in overrides:
         key = override.key_or_group
         if key not in swept or not override.is_sweep_override():
             continue

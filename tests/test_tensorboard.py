@@ -257,3 +257,12 @@ def test_values_take_their_columns_type():
     assert hparams.typed(math.nan, hparams.FLOAT64) is None
     assert hparams.typed(["a", "b"], hparams.STRING) == "['a', 'b']"
     assert hparams.group_name(["seed=1"]) == hparams.NO_GROUP
+
+
+def test_a_sweeps_values_are_read_from_its_command_line():
+    from linreg import board
+
+    line = ["optimizer.lr=0.1,0.2", "loss=mse,huber", "seed=interval(0,3)", "train.epochs=3"]
+    assert board.swept_values(line, ["optimizer.lr", "loss", "seed"]) == {
+        "optimizer.lr": ["0.1", "0.2"], "loss.name": ["mse", "huber"], "seed": None}
+    assert board.swept_values(["optimizer.lr=((("], ["optimizer.lr"]) == {"optimizer.lr": None}
