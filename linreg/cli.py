@@ -48,7 +48,6 @@ USAGE_ERROR = 2
 HELP_FLAGS = {"--help", "-h", "--hydra-help", "--cfg", "-c", "--info", "-i", "--shell-completion",
               "-sc", "--version"}
 
-
 SIGNALS = (signal.SIGINT, signal.SIGTERM, signal.SIGHUP)  # each a stop (process/stopping.py)
 
 
@@ -63,7 +62,6 @@ class Command:
 
 
 COMMAND = state.kept(Command())  # reset for each command (process/state.py)
-
 
 # flags that need conf/'s files but not the schemas' types: stand-ins spare torch's import
 LIGHT_FLAGS = {"-sc", "--shell-completion", "--help", "-h"}
@@ -159,6 +157,7 @@ def _task(cfg: DictConfig) -> dict | float | str:
     """One run, or one job of a sweep: what hydra.main calls with the composed config."""
     from hydra.core.hydra_config import HydraConfig
 
+    from linreg import board
     from linreg.runner import run  # after argument parsing: `linreg --help` stays quick
     from linreg.sweeps import callback as sweep
     from linreg.sweeps import watchdog
@@ -172,6 +171,7 @@ def _task(cfg: DictConfig) -> dict | float | str:
                     "the base settings", ", ".join(swept))
     if sweep.in_sweep():
         LEDGER.claim_job(run_dir)
+        board.job_started(Path(hydra_cfg.sweep.dir), cfg.summary.rank_by)  # TensorBoard's
     started = time.perf_counter()
     try:
         # a sweep's job leaves its figures to be drawn while the next job runs
@@ -186,6 +186,7 @@ def _task(cfg: DictConfig) -> dict | float | str:
                 LEDGER.discard(run_dir)
                 raise Fatal(unwritable) from None
             # one job of a sweep that raises is a result (status failed); the others still run
+            board.job_failed(run_dir, cfg)
             return sweep.record_failure(run_dir, exc, started)
         if unwritable is None and not isinstance(exc, LinregError):
             raise

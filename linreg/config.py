@@ -30,6 +30,7 @@ from linreg.errors import ConfigError, Fatal, LinregError
 from linreg.figures.style import PlotConfig
 from linreg.model import ModelConfig
 from linreg.outputs import LEDGER, outputs_in, refusal
+from linreg.sweeps import folders
 from linreg.sweeps.callback import SummaryConfig
 from linreg.train import TrainConfig
 
@@ -52,12 +53,14 @@ class RunConfig:
 
 
 def register() -> None:
-    """The schemas, in Hydra's ConfigStore; and ${linreg_pid:}: hydra.run.dir ends in the
+    """The schemas, in Hydra's ConfigStore; and ${linreg_pid:}: hydra.run.dir holds the
     process id, so that runs started in the same microsecond (other cores, other machines
-    sharing outputs/) still get folders of their own."""
+    sharing outputs/) still get folders of their own; then ${linreg_run:...}, its overrides."""
     conf_tree.register()  # ${linreg_groups:} and ${linreg_lessons:}, for `linreg --help`
     if not OmegaConf.has_resolver("linreg_pid"):
         OmegaConf.register_new_resolver("linreg_pid", os.getpid, use_cache=True)
+    if not OmegaConf.has_resolver("linreg_run"):  # ..._lr=0.1: named by what it changed
+        OmegaConf.register_new_resolver("linreg_run", folders.run_folder_end)
     store = ConfigStore.instance()
     store.store(name="linreg_schema", node=RunConfig)
     for group, module in GROUPS.items():

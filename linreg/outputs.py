@@ -31,8 +31,9 @@ LOG_FILE = "train.log"
 EVENTS_PREFIX = "events.out.tfevents."
 # what a run writes into its folder (Hydra's record, linreg's log, results and figures)
 RUN_FILES = (".hydra", LOG_FILE, METRICS_FILE, "fit.png", "loss.png", "trajectory.png")
+SWEEP_RUN = "sweep"  # a sweep's own TensorBoard run (its experiment, its figures)
 # what a sweep writes into its own folder, beside the job folders
-SWEEP_FILES = ("sweep.json", "multirun.yaml", "summary.csv", "summary.png")
+SWEEP_FILES = ("sweep.json", "multirun.yaml", "summary.csv", "summary.png", SWEEP_RUN)
 
 
 TMP_PREFIX = ".linreg-"  # a file being written, renamed to its name once whole
@@ -44,10 +45,13 @@ def is_output(name: str, names: tuple[str, ...] = RUN_FILES) -> bool:
 
 
 @contextmanager
-def written_whole(path: Path, mode: str = "w", **options: Any) -> Iterator[IO]:
+def written_whole(path: Path, mode: str = "w", staged_as: str | None = None,
+                  **options: Any) -> Iterator[IO]:
     """A file to write `path` through: a temporary file beside it, renamed to `path` once
-    closed, so that a reader (or a crash, or a full disk) sees the whole file or none."""
-    prefix = f"{TMP_PREFIX}{path.name}-"
+    closed, so that a reader (or a crash, or a full disk) sees the whole file or none.
+    `staged_as`: the temporary file's name part, instead of `path`'s name (TensorBoard reads
+    any file whose name holds "tfevents", a temporary one too)."""
+    prefix = f"{TMP_PREFIX}{staged_as or path.name}-"
     try:
         fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=prefix, suffix=".tmp")
     except OSError as exc:  # a missing folder, say: named by the file wanted, not the temporary

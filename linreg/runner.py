@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import dataclasses
 import logging
-import math
 import os
 import sys
 import time
@@ -30,7 +29,7 @@ from linreg.init import initial_params
 from linreg.keys import flatten
 from linreg.process.state import kept
 from linreg.process.stopping import STOP
-from linreg.records import events, metrics
+from linreg.records import events, hparams, metrics
 from linreg.train import History, batches_per_epoch, train
 
 if TYPE_CHECKING:
@@ -73,7 +72,9 @@ def run(cfg: DictConfig, run_dir: Path | None, quiet: bool = False, wait: bool =
     if run_dir is not None:
         run_dir = Path(run_dir)
         run_dir.mkdir(parents=True, exist_ok=True)
-    event_log = events.EventLog(run_dir, settings.train.epochs) if run_dir else events.NO_LOG
+    event_log = (events.EventLog(run_dir, settings.train.epochs, flat_hparams(settings),
+                                 hparams.column_types(RunConfig, GROUPS))
+                 if run_dir else events.NO_LOG)
     with _progress(settings.train.epochs, quiet) as show:
         def on_epoch(epoch: int, history: History) -> None:
             event_log.epoch(epoch, history)
@@ -87,14 +88,13 @@ def run(cfg: DictConfig, run_dir: Path | None, quiet: bool = False, wait: bool =
     if history.interrupted_by:  # train.log only: the command says it in one line (cli.py)
         log.debug("interrupted by %s after %d of %d epochs; writing the results so far",
                   history.interrupted_by, history.epochs_run, settings.train.epochs)
-    event_log.close(history, hparams=flat_hparams(settings), final=_final(history),
-                    groups=GROUPS)
     if val is not None and history.val_loss:
         log.info("validation loss %.4f on %d held-out rows", history.val_loss[-1],
                  val.X.shape[0])
     result = metrics.build(history, data, ref, wall_s=time.perf_counter() - start,
                            val=val, weight_decay=decay, scaler=prepared.scaler,
                            intercept=intercept)
+    event_log.close(history, result)  # its final metrics are metrics.json's
     figures = pictures.of_run(settings, prepared, history, ref.ols, loss_fn, ref.ridge,
                               steps_per_epoch=steps // settings.train.epochs)
     if run_dir is None:
@@ -164,17 +164,6 @@ def effective_weight_decay(settings: RunConfig) -> float:
 def flat_hparams(settings: RunConfig) -> dict[str, Any]:
     """The config as one flat dict of scalars ("optimizer.lr": 0.01), for the HParams tab."""
     return flatten(dataclasses.asdict(settings))
-
-
-def _final(history: History) -> dict[str, float]:
-    def last(values: list[float]) -> float:
-        return values[-1] if values else math.nan  # interrupted before its first epoch ended
-
-    final = {"final/train_loss": last(history.train_loss),
-             "final/full_mse": last(history.full_mse)}
-    if history.val_loss:
-        final["final/val_loss"] = history.val_loss[-1]
-    return final
 
 
 def _epoch_line(epoch: int, epochs: int, history: History) -> str:

@@ -82,8 +82,10 @@ def test_scalars_read_back_equal_metrics(default_dir):
 
 
 def test_hparams_in_the_runs_own_event_file(default_dir):
-    # one event file, and no timestamped sub-folder (SummaryWriter.add_hparams would make one)
-    assert len(list(default_dir.glob("events.out.tfevents.*"))) == 1
+    # the run's events file and its figures' (written whole, after them), and no timestamped
+    # sub-folder (SummaryWriter.add_hparams would make one)
+    names = sorted(p.name for p in default_dir.glob("events.out.tfevents.*"))
+    assert len(names) == 2 and names[1].endswith(".figures") and names[0] < names[1]
     assert sorted(p.name for p in default_dir.iterdir() if p.is_dir()) == [".hydra"]
     content = accumulator(default_dir).PluginTagToContent("hparams")
     assert content, "no hparams summaries in the run's event file"
@@ -96,6 +98,7 @@ def test_hparams_in_the_runs_own_event_file(default_dir):
     assert start.hparams["optimizer.lr"].number_value == pytest.approx(0.01)
     assert start.hparams["optimizer.name"].string_value == "manual_sgd"
     assert start.hparams["train.batch_size"].number_value == 16
+    assert start.hparams["train.shuffle"].bool_value is True
 
 
 def test_three_features_tags(three_features_dir):

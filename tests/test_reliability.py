@@ -29,6 +29,7 @@ from linreg import optim as optimizer
 from linreg.data import Data
 from linreg.errors import Interrupted
 from linreg.loss import MSE
+from linreg.outputs import SWEEP_RUN
 from linreg.process.stopping import STOP
 from linreg.records import events, metrics, runs
 from linreg.runner import run
@@ -182,8 +183,8 @@ def test_sigterm_ends_a_sweep_with_a_summary_of_the_jobs_so_far_and_exit_143(sto
         f"linreg: interrupted by SIGTERM: the sweep stopped; summary of the jobs run so far "
         f"in {sweep.resolve()}")
     # job 0 finished, job 1 was stopped and recorded, job 2 never started
-    assert sorted(p.name for p in sweep.iterdir() if p.is_dir()) == ["0_epochs=3",
-                                                                     "1_epochs=100000"]
+    assert sorted(p.name for p in sweep.iterdir() if p.is_dir() and p.name != SWEEP_RUN) == [
+        "0_epochs=3", "1_epochs=100000"]  # (SWEEP_RUN: the sweep's own TensorBoard run)
     assert metrics.read(sweep / "0_epochs=3")["status"] == "ok"
     m = assert_interrupted_record(sweep / "1_epochs=100000", "SIGTERM")
     rows = compare_rows(sweep / "summary.csv")
@@ -400,13 +401,16 @@ def test_runs_started_together_each_get_their_own_folder(crowd):
         assert process.returncode == 0, err
     folders = sorted(p for p in cwd.glob("outputs/runs/*/*") if p.is_dir())
     assert len(folders) == CROWD
-    by_pid = {int(f.name.rsplit("-p", 1)[1]): f for f in folders}  # ...-HH-MM-SS-ffffff-p<pid>
+    # ...-HH-MM-SS-ffffff-p<pid>_epochs=2_seed=0
+    by_pid = {int(re.match(r"[-0-9]+-p([0-9]+)", f.name)[1]): f for f in folders}
     for process, a, (out, _) in zip(processes[:CROWD], args[:CROWD], outputs[:CROWD],
                                     strict=True):
         folder = by_pid[process.pid]
         assert out.splitlines()[-1].endswith(f"run folder: {folder.resolve()}")
         assert OmegaConf.load(folder / ".hydra" / "overrides.yaml") == a
-        assert len(list(folder.glob("events.out.tfevents.*"))) == 1  # one writer, one run
+        # one writer (and its figures' file), one run
+        assert len([p for p in folder.glob("events.out.tfevents.*")
+                    if not p.name.endswith(".figures")]) == 1
         m = metrics.read(folder)
         assert m["status"] == ("diverged" if "optimizer.lr=5" in a else "ok")
 
@@ -415,7 +419,8 @@ def test_a_parallel_sweep_gives_every_job_its_own_folder(crowd):
     cwd, _, processes, outputs = crowd
     assert processes[-1].returncode == 0, outputs[-1][1]
     (sweep,) = cwd.glob("outputs/sweeps/*/*")
-    jobs = sorted(p for p in sweep.iterdir() if p.is_dir() and not p.name.startswith("."))
+    jobs = sorted(p for p in sweep.iterdir() if p.is_dir() and not p.name.startswith(".")
+                  and p.name != SWEEP_RUN)
     assert [j.name for j in jobs] == ["0_seed=0", "1_seed=1", "2_seed=2", "3_seed=3"]
     seeds = [OmegaConf.load(j / ".hydra" / "config.yaml").seed for j in jobs]
     assert seeds == [0, 1, 2, 3]

@@ -140,7 +140,8 @@ def test_divergence_stops_and_still_records(compose_config, tmp_path):
     assert all(math.isfinite(v) for v in finite)
     assert (tmp_path / "fit.png").stat().st_size > 0
     assert (tmp_path / "loss.png").stat().st_size > 0
-    assert len(list(tmp_path.glob("events.out.tfevents.*"))) == 1
+    events = sorted(p.name for p in tmp_path.glob("events.out.tfevents.*"))
+    assert len(events) == 2 and events[1].endswith(".figures")  # the run's, its figures'
 
 
 def test_shuffle_changes_the_numbers(compose_config, tmp_path):

@@ -34,6 +34,7 @@ from linreg.figures.requests import (
     error_to_send,
 )
 from linreg.figures.trajectory import PathPicture
+from linreg.records import event_files
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +53,7 @@ def _warm_up() -> None:
                                 loss_name="mse", route=[(0.5, 0.5), (0.0, 0.0)],
                                 steps_per_epoch=1, ols=(0.0, 0.0))):
         draw_picture(io.BytesIO(), picture, "en")
+    event_files.preload()  # each run's figures go to TensorBoard too
 
 
 def _draw_in_two(run_dir: Path, pictures: dict[str, Picture], lang: str) -> None:

@@ -17,7 +17,7 @@ from typing import BinaryIO
 
 from linreg.figures import fit, loss_curves, summary, trajectory
 from linreg.process.stopping import AFTER_STOP_S, STOP
-from linreg.records import metrics
+from linreg.records import event_files, metrics
 
 Picture = (fit.LineFit | fit.PredictedFit | loss_curves.LossCurves | trajectory.PathPicture
            | summary.SummaryPicture)
@@ -55,11 +55,13 @@ def render(pictures: dict[str, Picture], lang: str) -> dict[str, bytes]:
 def draw_and_write(run_dir: str, pictures: dict[str, Picture], lang: str,
                    then_write: dict | None, record_failure: bool,
                    draw_pictures: Callable[[Path, dict, str], None] = draw_all) -> None:
-    """A request, done here: the figures, then metrics.json; a failure is raised, after being
+    """A request, done here: the figures, then (for a run's request, with `then_write`) the
+    same PNG bytes as TensorBoard images, then metrics.json; a failure is raised, after being
     written as the run's metrics.json if `record_failure`."""
     try:
         draw_pictures(Path(run_dir), pictures, lang)
         if then_write is not None:
+            event_files.log_figures(Path(run_dir), list(pictures), then_write.get("epochs_run", 0))
             metrics.write(Path(run_dir), then_write)
     except Exception as exc:
         if record_failure and then_write is not None:

@@ -3,23 +3,24 @@ as training goes.
 
 Per epoch: loss/train, loss/full_mse, loss/val (with validation rows), param/w (param/w_0, ...
 for a few features, param/w_norm for many), param/b, grad/norm, opt/lr. The run's
-hyperparameters go to the HParams tab with its final metrics, through this writer's own file:
-SummaryWriter.add_hparams would put them in a new timestamped sub-folder, which TensorBoard
-shows as a second run. Every run writes the same HParams keys (`same_columns`), so the runs
-of a sweep line up in one table.
+hyperparameters go to the HParams tab (records/hparams.py: what is written, and why) through
+this writer's own file: SummaryWriter.add_hparams would put them in a new timestamped
+sub-folder, which TensorBoard shows as a second run, and writes flags as numbers. The run's
+figures reach TensorBoard later, in a second file of the same folder (records/event_files.py).
 """
 
 from __future__ import annotations
 
-import dataclasses
-import enum
 import math
 import threading
 import time
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from linreg.train import History
+from linreg.records import hparams as hp
+
+if TYPE_CHECKING:
+    from linreg.train import History
 
 MAX_FEATURES_SHOWN = 8  # beyond this, one norm says more than a wall of curves
 MAX_EPOCHS_LOGGED = 10_000
@@ -33,42 +34,20 @@ def weight_scalars(w: list[float]) -> dict[str, float]:
     return {"param/w_norm": math.sqrt(sum(v * v for v in w))}
 
 
-def same_columns(hparams: dict[str, Any], groups: dict[str, Any]
-                 ) -> tuple[dict[str, Any], dict[str, list[str]]]:
-    """`hparams` completed with the keys of every option of every config group in `groups`
-    ({group: its module, with SCHEMAS}: config.GROUPS), and each group's options (the domain
-    of its `name` column).
-
-    TensorBoard builds the HParams columns from one run's keys and drops the rest, so every run
-    of a sweep must have the same keys: an option not chosen gets a placeholder of its field's
-    type (NaN for numbers and flags, "-" for text). Values become scalars or strings.
-    """
-    full: dict[str, Any] = {}
-    domains: dict[str, list[str]] = {}
-    for group, module in groups.items():
-        domains[f"{group}.name"] = sorted(module.SCHEMAS)
-        for schema in module.SCHEMAS.values():
-            for f in dataclasses.fields(schema):
-                full[f"{group}.{f.name}"] = "-" if "str" in str(f.type) else math.nan
-    for key, value in hparams.items():
-        if isinstance(value, enum.Enum):
-            value = value.name
-        elif isinstance(value, list | tuple | dict):
-            value = str(value)
-        full[key] = full.get(key, "-") if value is None else value
-    return full, {k: v for k, v in domains.items() if isinstance(full.get(k), str)}
-
-
 class EventLog:
     """A run's events file, written as training goes (`epoch`), so that a run stopped at any
-    moment has its curves on disk; `close` adds the hyperparameters and final metrics.
+    moment has its curves on disk (and its config, written first); `close` adds its status
+    and final metrics.
 
     One event per epoch holds all that epoch's scalars (about 0.03 ms, against 0.2 ms for one
     add_scalar per tag). A run of more than MAX_EPOCHS_LOGGED epochs logs every k-th epoch,
     k = ceil(epochs / MAX_EPOCHS_LOGGED), and its last: TensorBoard shows 1,000 points of a
     curve anyway, and a million events would cost more than the training."""
 
-    def __init__(self, run_dir: Path, epochs: int) -> None:
+    def __init__(self, run_dir: Path, epochs: int, hparams: dict[str, Any],
+                 types: dict[str, str]) -> None:
+        """`hparams`: the flat config ({"optimizer.lr": 0.01}); `types`: every column's type
+        (hparams.column_types)."""
         # imported here: the writer costs over a second of start-up
         from torch.utils.tensorboard import SummaryWriter
 
@@ -79,6 +58,8 @@ class EventLog:
         self._writer = SummaryWriter(log_dir=str(run_dir), max_queue=1000, flush_secs=1)
         self._every = -(-epochs // MAX_EPOCHS_LOGGED)
         self._logged = 0  # the last epoch written
+        group = hp.group_name(overrides_of(run_dir))
+        self._writer.file_writer.add_summary(hp.session_start(hparams, types, group))
 
     def epoch(self, epoch: int, history: History) -> None:
         """Log epoch `epoch` (from 1) of `history`, if it is one that is logged."""
@@ -90,6 +71,7 @@ class EventLog:
         from tensorboard.compat.proto.summary_pb2 import Summary
 
         i = epoch - 1
+        # every per-epoch scalar (a new one: a tag here, its values kept in History)
         scalars = {"loss/train": history.train_loss[i], "loss/full_mse": history.full_mse[i],
                    **weight_scalars(history.w[i]), "param/b": history.b[i],
                    "grad/norm": history.grad_norm[i], "opt/lr": history.lr[i]}
@@ -101,21 +83,21 @@ class EventLog:
                                                  wall_time=time.time()))
         self._logged = epoch
 
-    def close(self, history: History, hparams: dict[str, Any], final: dict[str, float],
-              groups: dict[str, Any]) -> None:
-        """The last epoch (if not logged yet), `hparams` (completed from
-        `groups`, see same_columns) with the `final` metrics; then
-        flush and close. Raises what the writer's thread met (a full disk)."""
-        from torch.utils.tensorboard.summary import hparams as hparams_summaries
+    def close(self, history: History, result: dict[str, Any]) -> None:
+        """The last epoch (if not logged yet), the final metrics of `result` (the run's
+        metrics.json) as `final/...` scalars and the run's status; then flush and close.
+        Raises what the writer's thread met (a full disk)."""
+        from tensorboard.compat.proto.event_pb2 import Event
+        from tensorboard.compat.proto.summary_pb2 import Summary
 
         try:
             if history.epochs_run > self._logged:
                 self._log(history.epochs_run, history)
-            columns, domains = same_columns(hparams, groups)
-            for summary in hparams_summaries(columns, final, hparam_domain_discrete=domains):
-                self._writer.file_writer.add_summary(summary)
-            for tag, value in final.items():
-                self._writer.add_scalar(tag, value, global_step=history.epochs_run)
+            final = Summary(value=[Summary.Value(tag=tag, simple_value=value)
+                                   for tag, value in hp.final_metrics(result).items()])
+            self._writer.file_writer.add_event(Event(summary=final, step=history.epochs_run,
+                                                     wall_time=time.time()))
+            self._writer.file_writer.add_summary(hp.session_end(result["status"]))
         finally:
             self._writer.close()
 
@@ -126,12 +108,23 @@ class _NoLog:
     def epoch(self, epoch: int, history: History) -> None:
         pass
 
-    def close(self, history: History, hparams: dict[str, Any], final: dict[str, float],
-              groups: Any = None) -> None:
+    def close(self, history: History, result: dict[str, Any]) -> None:
         pass
 
 
 NO_LOG = _NoLog()
+
+
+def overrides_of(run_dir: Path) -> list[str]:
+    """The run's overrides, from Hydra's record in its folder (.hydra/overrides.yaml, written
+    before the run starts), as records/runs.py reads them back: one source for the seed group."""
+    import yaml  # PyYAML comes with OmegaConf
+
+    try:
+        overrides = yaml.safe_load((run_dir / ".hydra" / "overrides.yaml").read_text())
+    except (OSError, yaml.YAMLError):
+        return []
+    return [str(o) for o in overrides or []]
 
 
 def _quiet_writer_thread() -> None:

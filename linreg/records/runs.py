@@ -30,11 +30,12 @@ class Metric(enum.Enum):
     r2 = "R^2 on all rows"
     dist_ols = "distance of (w, b) from least squares"
     val_loss = "final loss on the held-out rows"
+    r2_val = "R^2 on the held-out rows"
     w_error = "distance of w from the true w"
     wall_s = "wall time in seconds"
 
 
-HIGHER_IS_BETTER = {"r2"}
+HIGHER_IS_BETTER = {"r2", "r2_val"}
 
 
 @dataclass
@@ -64,7 +65,7 @@ class Job:
         losses = m.get("loss", {})
         value = {"full_mse": losses.get("full_mse"), "train_loss": losses.get("train"),
                  "r2": m.get("r2"), "wall_s": m.get("wall_s"), "val_loss": losses.get("val"),
-                 "w_error": (m.get("param_error") or {}).get("w")}[name]
+                 "r2_val": m.get("r2_val"), "w_error": (m.get("param_error") or {}).get("w")}[name]
         return None if value is None or not math.isfinite(value) else value
 
     @property

@@ -32,6 +32,7 @@ from linreg.errors import ConfigError, Fatal, LinregError, unwritable_folder
 from linreg.outputs import LEDGER, SWEEP_FILES, outputs_in, refusal, written_whole
 from linreg.process.console import say
 from linreg.process.state import kept
+from linreg.records import event_files
 from linreg.records.runs import HIGHER_IS_BETTER, Job, Metric, find_runs, load
 from linreg.sweeps import compare, folders
 from linreg.sweeps.plan import PLAN_FILE, read_plan, sweep_plan
@@ -139,6 +140,7 @@ class SweepSummary(Callback):
         metric = metric.name if isinstance(metric, Metric) else str(metric)
         jobs = [load(folder) for folder in find_runs([sweep_dir])]
         say(compare.summarise(jobs, sweep_dir, metric, read_plan(sweep_dir).get("swept", [])))
+        event_files.log_sweep_figures(sweep_dir)  # the same PNG bytes, in TensorBoard
         say(f"summary: {sweep_dir / compare.CSV_FILE}, {sweep_dir / compare.PNG_FILE}")
         failed = sorted((job for job in jobs if job.status == "failed"), key=lambda j: j.num)
         if failed:
