@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from linreg import reference
+from linreg import optim, reference
 from linreg.data.prepare import Prepared
 
 log = logging.getLogger(__name__)
@@ -72,18 +72,21 @@ def least_squares(X: torch.Tensor, y: torch.Tensor, intercept: bool = True) -> L
         return _nothing(X.shape[1], str(exc))
 
 
-def ridge(X: torch.Tensor, y: torch.Tensor, weight_decay: float, intercept: bool = True
-          ) -> LeastSquares:
+def ridge(X: torch.Tensor, y: torch.Tensor, weight_decay: float, intercept: bool = True,
+          decay_bias: bool = True) -> LeastSquares:
     """The point SGD with torch's `weight_decay` converges to under the mean squared error.
 
     torch.optim.SGD adds weight_decay * p to the gradient of every parameter, the bias
     included, so SGD's fixed point minimises mean(r^2) + (weight_decay / 2) (|w|^2 + b^2):
     (A^T A + (n * weight_decay / 2) I) theta = A^T y with A = [X, 1]. Unlike textbook ridge,
-    the bias shrinks too. `mse` is the data term alone, mean(r^2).
+    the bias shrinks too, unless `decay_bias` is false (optimizer.decay_bias: the penalty is
+    then (weight_decay / 2) |w|^2, textbook ridge). Adagrad, RMSprop and Adam add the decay to
+    the gradient too, so where they stop it is the same point. `mse` is the data term alone.
     """
     penalty = reference.weight_decay_penalty(weight_decay, X.shape[0])
     try:
-        return _line(reference.ridge(*_arrays(X, y), penalty, intercept=intercept))
+        return _line(reference.ridge(*_arrays(X, y), penalty, intercept=intercept,
+                                     decay_bias=decay_bias))
     except ValueError as exc:
         return _nothing(X.shape[1], str(exc))
 
@@ -94,6 +97,8 @@ class Reference:
     raw: LeastSquares  # the same fit on the raw features (ols itself when not standardized)
     ridge: LeastSquares | None  # with weight decay and the MSE
     diagnostics: dict | None  # the MSE Hessian's (reference.diagnostics, `diagnostics` here)
+    decay_bias: bool = True  # whether ridge's penalty includes b (optimizer.decay_bias)
+    ridge_note: str | None = None  # why there is no ridge point despite weight decay (AdamW)
 
 
 def of_run(prepared: Prepared, intercept: bool, weight_decay: float, optimizer,
@@ -106,9 +111,11 @@ def of_run(prepared: Prepared, intercept: bool, weight_decay: float, optimizer,
     if prepared.scaler is not None:
         raw = least_squares(prepared.raw.X, prepared.raw.y, intercept)
     fit = None
-    if weight_decay > 0 and loss_name == "mse":
-        fit = ridge(train.X, train.y, weight_decay, intercept)
-    return Reference(ols, raw, fit, diagnostics(train.X, intercept, optimizer, divisor))
+    if weight_decay > 0 and loss_name == "mse" and optim.ridge_note(optimizer) is None:
+        fit = ridge(train.X, train.y, weight_decay, intercept, optimizer.decay_bias)
+    note = optim.ridge_note(optimizer) if weight_decay > 0 else None
+    return Reference(ols, raw, fit, diagnostics(train.X, intercept, optimizer, divisor),
+                     optimizer.decay_bias, note)
 
 
 def diagnostics(X: torch.Tensor, intercept: bool, optimizer, divisor: int = 1) -> dict | None:
@@ -117,17 +124,19 @@ def diagnostics(X: torch.Tensor, intercept: bool, optimizer, divisor: int = 1) -
     optimizer.lr itself: 2 (1 + beta) / lambda_max for heavy-ball momentum beta,
     2 (1 + beta) / ((1 + 2 beta) lambda_max) with nesterov, divided by (1 - dampening),
     times `divisor` (divide_by_batch_size divides the gradient by the batch size); None when
-    momentum >= 1 (no lr converges). lr_best and rate_best are plain descent's.
+    momentum >= 1 (no lr converges), and for the adaptive optimizers (Adagrad, RMSprop, Adam:
+    they divide each step by a running size of the gradient, so no fixed lr limit applies). lr_best and rate_best are plain descent's.
     Weight decay is not counted (it adds weight_decay to every eigenvalue)."""
     X64 = X.double().numpy()
     if not np.all(np.isfinite(X64)):
         return None
-    beta = optimizer.momentum
+    sgd = optim.is_sgd(optimizer)  # an adaptive optimizer's steps do not scale with lr alone
+    beta = optimizer.momentum if sgd else 0.0
     found = reference.diagnostics(X64, intercept=intercept)
     found["loss"], found["momentum"] = "mse", beta
     eig_max = found["eig_max"]
     found["lr_max"] = None  # no limit (a zero design) or no convergence (momentum >= 1)
-    if eig_max > 0 and beta < 1:
+    if sgd and eig_max > 0 and beta < 1:
         limit = 2 * (1 + beta) / eig_max
         if optimizer.nesterov:
             limit /= 1 + 2 * beta
