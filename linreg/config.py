@@ -1,8 +1,8 @@
 """The typed schema behind conf/, and the checks every config passes before any work.
 
 Each group's option schemas live in the group's own module or package (data/, init.py,
-optim/ (and optim/schedules.py), loss.py; `train` in train.py, `plot` in figures/style.py, `summary` in
-sweeps/callback.py) and are registered here in Hydra's ConfigStore as
+optim/, optim/schedules.py for `scheduler`, loss.py; `train` in train.py, `plot` in
+figures/style.py, `summary` in sweeps/callback.py) and are registered here in Hydra's ConfigStore as
 `schema/<group>/<option>`, which each YAML file names in its defaults list. Hydra then rejects
 unknown keys and wrong types at compose time; `validate` adds the range rules, declared as
 field metadata next to each field (`{"gt": 0}` means "must be > 0"). Beyond those, every float

@@ -125,7 +125,8 @@ def diagnostics(X: torch.Tensor, intercept: bool, optimizer, divisor: int = 1) -
     2 (1 + beta) / ((1 + 2 beta) lambda_max) with nesterov, divided by (1 - dampening),
     times `divisor` (divide_by_batch_size divides the gradient by the batch size); None when
     momentum >= 1 (no lr converges), and for the adaptive optimizers (Adagrad, RMSprop, Adam:
-    they divide each step by a running size of the gradient, so no fixed lr limit applies). lr_best and rate_best are plain descent's.
+    they divide each step by a running size of the gradient, so no fixed lr limit applies).
+    lr_best and rate_best are plain descent's.
     Weight decay is not counted (it adds weight_decay to every eigenvalue)."""
     X64 = X.double().numpy()
     if not np.all(np.isfinite(X64)):

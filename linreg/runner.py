@@ -27,8 +27,8 @@ from linreg.data import prepare
 from linreg.figures import drawing, pictures
 from linreg.figures.requests import render
 from linreg.init import initial_params
-from linreg.optim import schedules
 from linreg.keys import flatten
+from linreg.optim import schedules
 from linreg.process.state import kept
 from linreg.process.stopping import STOP
 from linreg.records import events, metrics
