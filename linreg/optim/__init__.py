@@ -48,8 +48,9 @@ def ridge_note(cfg: OptimizerConfig) -> str | None:
     of mean(r^2) + (weight_decay / 2) |p|^2 is 0 -- ridge's point."""
     if family(cfg) == "adamw" and cfg.weight_decay > 0:
         return ("adamw decays the parameters apart from the gradient (p *= 1 - lr * "
-                "weight_decay): its fixed point balances the decay against Adam's normalised "
-                "step, not against the gradient, so it is not ridge's")
+                "weight_decay), so where it stops weight_decay * p balances Adam's normalised "
+                "step, about sign(gradient): near the loss's minimum within |p| <= "
+                "1 / weight_decay, not at ridge's point")
     return None
 
 
