@@ -62,6 +62,9 @@ def of_run(settings: Any, prepared: Prepared, history: History, reference: Least
                     + (f", momentum {opt.momentum:g}" if getattr(opt, "momentum", 0) else "")
                     + (" (nesterov)" if getattr(opt, "nesterov", False) else "")
                     + (f", weight decay {opt.weight_decay:g}" if opt.weight_decay else "")
+                    + (" (w only)" if opt.weight_decay and not opt.decay_bias else "")
+                    + (f", {settings.scheduler.name} schedule"
+                       if settings.scheduler.name != "none" else "")
                     + ("" if settings.model.intercept else ", no intercept (b = 0)"))
         pictures[TRAJECTORY_FILE] = path_picture(
             data, loss_fn, points, reference, ridge=ridge, scaler=prepared.scaler,
