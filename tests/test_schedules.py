@@ -203,3 +203,12 @@ def test_bad_schedules_are_refused_in_one_line(compose_config, overrides, messag
     with pytest.raises(ConfigError) as found:
         validate(compose_config(overrides))
     assert str(found.value) == message
+
+
+def test_warmup_is_a_tenth_of_the_run_by_default():
+    built = schedules.build(schedules.WarmupCosineConfig(), sgd(), epochs=50, steps_per_epoch=7)
+    assert (built.warmup, built.t_max) == (5, 45)  # the cosine's part: the other 45 epochs
+    per_step = schedules.build(schedules.WarmupCosineConfig(interval="batch"), sgd(), 50, 7)
+    assert (per_step.warmup, per_step.t_max) == (35, 315)
+    with pytest.raises(ConfigError, match="warmup_cosine needs t_max >= 2 epochs"):
+        schedules.build(schedules.WarmupCosineConfig(), sgd(), epochs=1, steps_per_epoch=7)

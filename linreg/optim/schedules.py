@@ -9,8 +9,8 @@ uses optimizer.lr, the base rate). The rates, with T = t_max (the run's length b
     multistep     lr_t = lr * gamma^(number of milestones <= t)
     exponential   lr_t = lr * gamma^t
     cosine        lr_t = eta_min + (lr - eta_min) (1 + cos(pi t / T)) / 2
-    warmup_cosine from lr * start_factor up to lr in a straight line over `warmup`, then cosine
-                  from lr to eta_min over the remaining T - warmup
+    warmup_cosine from lr * start_factor up to lr in a straight line over `warmup` (by default
+                  a tenth of T, at least 1), then cosine from lr to eta_min over T - warmup
     invscaling    lr_t = lr / (t + 1)^power_t    (scikit-learn's SGDRegressor, eta0 = lr)
 
 torch.optim.lr_scheduler computes step, multistep, exponential, cosine and the linear warmup
@@ -69,7 +69,8 @@ class CosineConfig(SchedulerConfig):
 @dataclass
 class WarmupCosineConfig(CosineConfig):
     name: str = "warmup_cosine"
-    warmup: int = field(default=5, metadata={"ge": 1})
+    warmup: int | None = field(default=None, metadata={"ge": 1})  # None: warmup_fraction's
+    warmup_fraction: float = field(default=0.1, metadata={"gt": 0, "lt": 1})  # of t_max
     start_factor: float = field(default=0.1, metadata={"gt": 0, "le": 1})
 
 
@@ -199,7 +200,8 @@ def check(cfg: SchedulerConfig, intervals: int | None) -> None:
     if cfg.name == "multistep" and any(m < 1 for m in cfg.milestones):
         raise ConfigError(f"scheduler.milestones: must all be >= 1, got {cfg.milestones}")
     horizon = getattr(cfg, "t_max", None) or intervals
-    if cfg.name == "warmup_cosine" and horizon is not None and cfg.warmup >= horizon:
+    if cfg.name == "warmup_cosine" and horizon is not None and cfg.warmup is not None \
+            and cfg.warmup >= horizon:
         raise ConfigError(f"scheduler.warmup: must be below t_max (the run's {intervals} "
                           f"{cfg.interval}s by default), got {cfg.warmup}")
 
@@ -215,4 +217,11 @@ def build(cfg: SchedulerConfig, optimizer, epochs: int, steps_per_epoch: int
     settings = {k: v for k, v in vars(cfg).items() if k not in ("name", "interval")}
     if "t_max" in settings and settings["t_max"] is None:
         settings["t_max"] = intervals
+    if cfg.name == "warmup_cosine":
+        fraction = settings.pop("warmup_fraction")
+        if settings["warmup"] is None:
+            settings["warmup"] = max(1, round(fraction * settings["t_max"]))
+        if settings["warmup"] >= settings["t_max"]:  # t_max 1: no room for a warmup
+            raise ConfigError(f"scheduler: warmup_cosine needs t_max >= 2 {cfg.interval}s "
+                              f"to warm up and then decay, got {settings['t_max']}")
     return _CLASSES[cfg.name](optimizer, per_batch, **settings)
