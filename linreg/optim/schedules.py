@@ -203,7 +203,11 @@ def check(cfg: SchedulerConfig, intervals: int | None) -> None:
     if cfg.name == "warmup_cosine" and horizon is not None and cfg.warmup is not None \
             and cfg.warmup >= horizon:
         raise ConfigError(f"scheduler.warmup: must be below t_max (the run's {intervals} "
-                          f"{cfg.interval}s by default), got {cfg.warmup}")
+                          f"{_unit(cfg)} by default), got {cfg.warmup}")
+
+
+def _unit(cfg: SchedulerConfig) -> str:
+    return "epochs" if cfg.interval == "epoch" else "steps"
 
 
 def build(cfg: SchedulerConfig, optimizer, epochs: int, steps_per_epoch: int
@@ -222,6 +226,6 @@ def build(cfg: SchedulerConfig, optimizer, epochs: int, steps_per_epoch: int
         if settings["warmup"] is None:
             settings["warmup"] = max(1, round(fraction * settings["t_max"]))
         if settings["warmup"] >= settings["t_max"]:  # t_max 1: no room for a warmup
-            raise ConfigError(f"scheduler: warmup_cosine needs t_max >= 2 {cfg.interval}s "
+            raise ConfigError(f"scheduler: warmup_cosine needs t_max >= 2 {_unit(cfg)} "
                               f"to warm up and then decay, got {settings['t_max']}")
     return _CLASSES[cfg.name](optimizer, per_batch, **settings)
