@@ -1,8 +1,8 @@
 """The typed schema behind conf/, and the checks every config passes before any work.
 
 Each group's option schemas live in the group's own module or package (data/, init.py,
-optim/, loss.py; `train` in train.py, `plot` in figures/style.py, `summary` in
-sweeps/callback.py) and are registered here in Hydra's ConfigStore as
+optim/, optim/schedules.py for `scheduler`, loss.py; `train` in train.py, `plot` in
+figures/style.py, `summary` in sweeps/callback.py) and are registered here in Hydra's ConfigStore as
 `schema/<group>/<option>`, which each YAML file names in its defaults list. Hydra then rejects
 unknown keys and wrong types at compose time; `validate` adds the range rules, declared as
 field metadata next to each field (`{"gt": 0}` means "must be > 0"). Beyond those, every float
@@ -29,13 +29,15 @@ from linreg.data.table import dtype_max, range_text, wider_hint
 from linreg.errors import ConfigError, Fatal, LinregError
 from linreg.figures.style import PlotConfig
 from linreg.model import ModelConfig
+from linreg.optim import schedules
 from linreg.outputs import LEDGER, outputs_in, refusal
 from linreg.sweeps import folders
 from linreg.sweeps.callback import SummaryConfig
 from linreg.train import TrainConfig
 
 # each config group and the module (or package) that holds its options' schemas, SCHEMAS
-GROUPS = {"dataset": data, "init": init, "optimizer": optim, "loss": loss}
+GROUPS = {"dataset": data, "init": init, "optimizer": optim, "scheduler": schedules,
+          "loss": loss}
 
 
 @dataclass
@@ -49,6 +51,7 @@ class RunConfig:
     dataset: Any = MISSING
     init: Any = MISSING
     optimizer: Any = MISSING
+    scheduler: Any = MISSING
     loss: Any = MISSING
 
 
@@ -89,6 +92,8 @@ def validate(cfg: DictConfig) -> RunConfig:
     _check_values(run.train, "train.", "float64")  # train.dtype itself first
     _check_values(run, "", run.train.dtype)
     optim.check(run.optimizer)
+    per_epoch = run.scheduler.interval == "epoch"
+    schedules.check(run.scheduler, run.train.epochs if per_epoch else None)
     return run
 
 
@@ -115,7 +120,7 @@ def _check_values(node: Any, prefix: str, dtype: str) -> None:
                               f"{wider_hint(dtype)}")
         for rule, bound in f.metadata.items():
             holds, text = _RULES[rule]
-            if not holds(value, bound):
+            if value is not None and not holds(value, bound):  # None: an optional unset
                 shown = ", ".join(map(str, bound)) if isinstance(bound, tuple) else bound
                 raise ConfigError(f"{key}: must be {text.format(shown)}, got {value}")
 

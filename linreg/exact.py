@@ -16,7 +16,7 @@ from dataclasses import dataclass
 import numpy as np
 import torch
 
-from linreg import reference
+from linreg import optim, reference
 from linreg.data.prepare import Prepared
 
 log = logging.getLogger(__name__)
@@ -72,18 +72,21 @@ def least_squares(X: torch.Tensor, y: torch.Tensor, intercept: bool = True) -> L
         return _nothing(X.shape[1], str(exc))
 
 
-def ridge(X: torch.Tensor, y: torch.Tensor, weight_decay: float, intercept: bool = True
-          ) -> LeastSquares:
+def ridge(X: torch.Tensor, y: torch.Tensor, weight_decay: float, intercept: bool = True,
+          decay_bias: bool = True) -> LeastSquares:
     """The point SGD with torch's `weight_decay` converges to under the mean squared error.
 
     torch.optim.SGD adds weight_decay * p to the gradient of every parameter, the bias
     included, so SGD's fixed point minimises mean(r^2) + (weight_decay / 2) (|w|^2 + b^2):
     (A^T A + (n * weight_decay / 2) I) theta = A^T y with A = [X, 1]. Unlike textbook ridge,
-    the bias shrinks too. `mse` is the data term alone, mean(r^2).
+    the bias shrinks too, unless `decay_bias` is false (optimizer.decay_bias: the penalty is
+    then (weight_decay / 2) |w|^2, textbook ridge). Adagrad, RMSprop and Adam add the decay to
+    the gradient too, so where they stop it is the same point. `mse` is the data term alone.
     """
     penalty = reference.weight_decay_penalty(weight_decay, X.shape[0])
     try:
-        return _line(reference.ridge(*_arrays(X, y), penalty, intercept=intercept))
+        return _line(reference.ridge(*_arrays(X, y), penalty, intercept=intercept,
+                                     decay_bias=decay_bias))
     except ValueError as exc:
         return _nothing(X.shape[1], str(exc))
 
@@ -94,24 +97,28 @@ class Reference:
     raw: LeastSquares  # the same fit on the raw features (ols itself when not standardized)
     ridge: LeastSquares | None  # with weight decay and the MSE
     diagnostics: dict | None  # the loss's Hessian's (`diagnostics` here)
+    decay_bias: bool = True  # whether ridge's penalty includes b (optimizer.decay_bias)
+    ridge_note: str | None = None  # why there is no ridge point despite weight decay (AdamW)
 
 
 def of_run(prepared: Prepared, intercept: bool, weight_decay: float, optimizer,
-           loss_name: str, divisor: int = 1, ols: LeastSquares | None = None,
-           decay_bias: bool = True) -> Reference:
+           loss_name: str, divisor: int = 1, ols: LeastSquares | None = None) -> Reference:
     """Everything exact about a run, from its float64 training rows (`ols`: the fit, if
     already known for these very rows; `divisor`: what the optimizer divides gradients by;
-    `weight_decay`: the decay relative to the gradient, on the bias too if `decay_bias`)."""
+    `weight_decay`: the decay relative to the gradient, on the bias too unless
+    optimizer.decay_bias is false)."""
     train = prepared.train
     ols = ols or least_squares(train.X, train.y, intercept)
     raw = ols
     if prepared.scaler is not None:
         raw = least_squares(prepared.raw.X, prepared.raw.y, intercept)
     fit = None
-    if weight_decay > 0 and loss_name == "mse":
-        fit = ridge(train.X, train.y, weight_decay, intercept)
+    if weight_decay > 0 and loss_name == "mse" and optim.ridge_note(optimizer) is None:
+        fit = ridge(train.X, train.y, weight_decay, intercept, optimizer.decay_bias)
+    note = optim.ridge_note(optimizer) if weight_decay > 0 else None
     return Reference(ols, raw, fit, diagnostics(train.X, intercept, optimizer, divisor,
-                                                loss_name, weight_decay, decay_bias))
+                                                loss_name, weight_decay, optimizer.decay_bias),
+                     optimizer.decay_bias, note)
 
 
 # What the numbers of `diagnostics` are for each loss: (kind, why), written beside them
@@ -141,12 +148,15 @@ def diagnostics(X: torch.Tensor, intercept: bool, optimizer, divisor: int = 1,
     2 (1 + beta) / lambda_max for heavy-ball momentum beta, 2 (1 + beta) / ((1 + 2 beta)
     lambda_max) with nesterov, divided by (1 - dampening), times `divisor`
     (divide_by_batch_size divides the gradient by the batch size); None when momentum >= 1
-    (no lr converges). lr_best and rate_best are plain descent's. For the Huber loss and MAE,
+    (no lr converges), and for the adaptive optimizers (Adagrad, RMSprop, Adam: they divide
+    each step by a running size of the gradient, so no fixed lr limit applies). lr_best and
+    rate_best are plain descent's. For the Huber loss and MAE,
     `kind` and `why` say what applies (MEANING); the numbers that do not are None."""
     X64 = X.double().numpy()
     if not np.all(np.isfinite(X64)):
         return None
-    beta = optimizer.momentum
+    sgd = optim.is_sgd(optimizer)  # an adaptive optimizer's steps do not scale with lr alone
+    beta = optimizer.momentum if sgd else 0.0
     kind, why = MEANING[loss_name]
     found = reference.diagnostics(X64, intercept=intercept, weight_decay=weight_decay,
                                   decay_bias=decay_bias,
@@ -164,7 +174,7 @@ def diagnostics(X: torch.Tensor, intercept: bool, optimizer, divisor: int = 1,
         if beta:
             found["why"] += MOMENTUM_NOT_BOUND
             return found
-    if eig_max > 0 and beta < 1:
+    if sgd and eig_max > 0 and beta < 1:
         limit = 2 * (1 + beta) / eig_max
         if optimizer.nesterov:
             limit /= 1 + 2 * beta

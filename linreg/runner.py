@@ -27,6 +27,7 @@ from linreg.figures import drawing, pictures
 from linreg.figures.requests import render
 from linreg.init import initial_params
 from linreg.keys import flatten
+from linreg.optim import schedules
 from linreg.process.state import kept
 from linreg.process.stopping import STOP
 from linreg.records import events, hparams, metrics
@@ -64,6 +65,8 @@ def run(cfg: DictConfig, run_dir: Path | None, quiet: bool = False, wait: bool =
     w, b = initial_params(settings.init, data.n_features, settings.seed, dtype, intercept)
     loss_fn = loss.build(settings.loss)
     opt = optim.build(settings.optimizer, [w, b] if intercept else [w], settings.train.batch_size)
+    schedule = schedules.build(settings.scheduler, opt, settings.train.epochs,
+                               steps // settings.train.epochs)
     decay = effective_weight_decay(settings)
     ref = _reference(prepared, settings, decay)
     exact.warn_before_training(ref, prepared, settings)
@@ -81,7 +84,7 @@ def run(cfg: DictConfig, run_dir: Path | None, quiet: bool = False, wait: bool =
             show(epoch, history)
 
         history = train(data, w, b, loss_fn, opt, settings.train, settings.seed, on_epoch,
-                        val=val, trace_steps=trace, intercept=intercept)
+                        val=val, trace_steps=trace, intercept=intercept, schedule=schedule)
     if history.status == "diverged":
         log.warning("diverged at epoch %d: the loss or the parameters are no longer finite "
                     "(lower optimizer.lr)", history.epochs_run)

@@ -74,14 +74,15 @@ def batches_per_epoch(n_rows: int, cfg: TrainConfig) -> int:
 @torch.no_grad()  # gradients are analytic: no autograd graph, and one no_grad block, not a step's
 def train(data: Data, w: torch.Tensor, b: torch.Tensor, loss, optimizer, cfg: TrainConfig,
           seed: int, on_epoch: Callable[[int, History], None] | None = None, *,
-          val: Data | None = None, trace_steps: bool = False, intercept: bool = True
-          ) -> History:
+          val: Data | None = None, trace_steps: bool = False, intercept: bool = True,
+          schedule=None) -> History:
     """Train w (d, 1) and b (1,) in place; `optimizer` steps them from their .grad.
 
     With `val`, each epoch also records the loss on those rows; with `trace_steps`, the
     parameters after every step go to history.path. Without `intercept`, b is left as it is
     (0: the optimizer is not given it) and its gradient is neither computed nor counted.
     Training computes in w's dtype: `data` and `val` are cast to it (no copy if they are).
+    `schedule` (optim/schedules.py) sets the optimizer's lr before each epoch or step.
     """
     data = data.cast(w.dtype)
     val = None if val is None else val.cast(w.dtype)
@@ -108,6 +109,8 @@ def train(data: Data, w: torch.Tensor, b: torch.Tensor, loss, optimizer, cfg: Tr
         for epoch in range(cfg.epochs):
             order = torch.randperm(n_rows, generator=generator) if cfg.shuffle else None
             loss_sum = torch.zeros(1, 1, dtype=X.dtype)
+            if schedule is not None:
+                schedule.before_epoch(epoch)
             with STOP.interruptible():
                 for first in range(0, n_batches, chunk_batches):
                     X_chunk, y_chunk = _rows(X, y, order, first * size,
@@ -121,6 +124,8 @@ def train(data: Data, w: torch.Tensor, b: torch.Tensor, loss, optimizer, cfg: Tr
                         torch.mm(xb.T, dr, out=w.grad)
                         if intercept:
                             torch.sum(dr, dim=0, out=b.grad)
+                        if schedule is not None:
+                            schedule.before_step(history.steps + first + i)
                         optimizer.step()
                         if trace is not None:
                             trace.append(torch.cat([w.reshape(-1), b]))
@@ -185,6 +190,6 @@ def _end_of_epoch(history: History, data: Data, w: torch.Tensor, b: torch.Tensor
     history.w.append(numbers[4:4 + w.numel()])
     if val is not None:
         history.val_loss.append(numbers[-1])
-    history.lr.append(optimizer.param_groups[0]["lr"])
+    history.lr.append(optimizer.param_groups[0]["lr"])  # the rate of the epoch's last step
     if not torch.isfinite(torch.tensor(numbers[:2] + numbers[3:])).all():
         history.status = "diverged"

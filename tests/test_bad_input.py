@@ -45,8 +45,9 @@ ROWS = [
     Row("wrong type", ["optimizer.lr=abc"],
         "optimizer.lr: Value 'abc' of type 'str' could not be converted to Float",
         elsewhere="test_cli_errors.py"),
-    Row("unknown group option", ["optimizer=adam"],
-        "optimizer: unknown option 'adam' (choose from manual_sgd, torch_sgd)",
+    Row("unknown group option", ["optimizer=lbfgs"],
+        "optimizer: unknown option 'lbfgs' (choose from adagrad, adam, adamw, manual_sgd, rmsprop, "
+        "torch_adagrad, torch_adam, torch_adamw, torch_rmsprop, torch_sgd)",
         elsewhere="test_cli_errors.py"),
     Row("lr out of range", ["optimizer.lr=0"], "optimizer.lr: must be > 0, got 0.0"),
     Row("epochs out of range", ["train.epochs=0"], "train.epochs: must be >= 1, got 0"),

@@ -10,7 +10,7 @@ import pytest
 CASES = [
     # (overrides, the key the message names, words it must also contain)
     (["train.epoch=3"], "train.epoch", ["unknown key"]),
-    (["optimizer=adam"], "optimizer", ["adam", "manual_sgd"]),
+    (["optimizer=lbfgs"], "optimizer", ["lbfgs", "manual_sgd", "adam"]),
     (["optimizer.lr=abc"], "optimizer.lr", ["abc"]),
     (["loss=huber", "loss.delta=0"], "loss.delta", ["> 0"]),
     (["train.batch_size=121"], "train.batch_size", ["121", "120"]),  # more than the 120 rows

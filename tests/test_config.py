@@ -96,7 +96,7 @@ BAD = [
     (["optimizer.lr=abc"], ["optimizer.lr", "abc"]),
     (["train.batch_size=1.5"], ["train.batch_size", "1.5"]),
     (["train.shuffle=maybe"], ["train.shuffle", "maybe"]),
-    (["optimizer=adam"], ["optimizer", "adam", "manual_sgd", "torch_sgd"]),
+    (["optimizer=lbfgs"], ["optimizer", "lbfgs", "manual_sgd", "torch_sgd", "adam"]),
     (["optimizer.lr=0"], ["optimizer.lr", "> 0"]),
     (["optimizer.lr=-0.1"], ["optimizer.lr", "> 0"]),
     (["train.batch_size=0"], ["train.batch_size", ">= 1"]),

@@ -151,7 +151,7 @@ GLOBAL = "# @package _global_\n"
 TYPO = {"myexp/experiment/x.yaml": GLOBAL + "optimizer: {lrr: 0.1}\n"}
 USER_CONFIG = ["--config-dir", "myexp", "+experiment=x"]
 ERROR = "linreg: error: "
-TOP_KEYS = "dataset, init, loss, model, optimizer, plot, seed, summary, train"
+TOP_KEYS = "dataset, init, loss, model, optimizer, plot, scheduler, seed, summary, train"
 ROWS = [
     Row("stdout closed after the first line", [], stdout_closed_after(""), recorded=1),
     Row("stdout /dev/full", [], stdout_to_dev_full, recorded=1),
@@ -170,8 +170,8 @@ ROWS = [
         env={"HOME": "/dev/null"}, recorded=2),
     Row("a typo in a key of a user's config file", USER_CONFIG, files=TYPO, status=2,
         stderr=ERROR + "{cwd}/myexp/experiment/x.yaml, line 2: optimizer.lrr: unknown key "
-                       "(valid keys: dampening, divide_by_batch_size, lr, momentum, name, "
-                       "nesterov, weight_decay)\n"),
+                       "(valid keys: dampening, decay_bias, divide_by_batch_size, lr, momentum, "
+                       "name, nesterov, weight_decay)\n"),
     Row("a bad top-level key in a user's config file", USER_CONFIG,
         files={"myexp/experiment/x.yaml": GLOBAL + "seed: 1\ntrainn: {epochs: 3}\n"}, status=2,
         stderr=ERROR + "{cwd}/myexp/experiment/x.yaml, line 3: trainn: unknown key "

@@ -1,4 +1,5 @@
-"""loss.png: the losses per epoch, on a log axis when they allow one, and least squares' MSE.
+"""loss.png: the losses per epoch, on a log axis when they allow one, and least squares' MSE;
+with a learning-rate schedule, a small panel below of the lr each epoch ended with.
 Drawn from plain numbers (figures/pictures.py computes them), no torch.
 """
 
@@ -29,6 +30,8 @@ class LossCurves:
     status: str = "ok"
     # the epoch of each value, when a long run's are a selection (`spread`); empty: 1, 2, ...
     epochs: list[int] = field(default_factory=list)
+    # the lr of each epoch's last step, drawn below the losses when a schedule changes it
+    lr: list[float] = field(default_factory=list)
 
     def epoch_numbers(self) -> list[int]:
         return self.epochs or list(range(1, len(self.train_loss) + 1))
@@ -39,7 +42,12 @@ def draw_loss(path: Path | BinaryIO, curves: LossCurves, lang: str = "en") -> Fi
 
     with style(lang) as text:
         fig = one_axes_figure()
-        ax = fig.add_subplot()
+        scheduled = len(set(curves.lr)) > 1
+        if scheduled:
+            grid = fig.add_gridspec(2, 1, height_ratios=[3, 1], hspace=0.08)
+            ax, lr_ax = fig.add_subplot(grid[0]), fig.add_subplot(grid[1])
+        else:
+            ax = fig.add_subplot()
         # with rows held out, "full" means every training row
         full = text["train_mse"] if curves.val_loss else text["full_mse"]
         lines = [(curves.train_loss, text["train_loss"].format(curves.loss_name)),
@@ -67,10 +75,27 @@ def draw_loss(path: Path | BinaryIO, curves: LossCurves, lang: str = "en") -> Fi
             title += text["zero"].format(min(zeros)) if zeros else ""
         ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         ax.set(xlabel=text["epoch"], ylabel=text["loss"], title=title)
+        if scheduled:
+            _lr_panel(ax, lr_ax, epochs, curves.lr, text)
         if drawn or ols:  # else nothing is drawn, and matplotlib warns of an empty legend
             ax.legend(fontsize="small")
         save(fig, path)
     return fig  # for a test to read its labels
+
+
+def _lr_panel(ax, lr_ax, epochs: list[int], lr: list[float], text: dict) -> None:
+    """The lr per epoch under the losses, on the same epochs (the losses' axis loses its
+    x label and tick labels to it)."""
+    from matplotlib.ticker import MaxNLocator
+
+    lr_ax.plot(epochs[:len(lr)], lr, color="tab:gray", marker=".", markersize=3)
+    lr_ax.sharex(ax)
+    lr_ax.set_ylim(bottom=0)
+    lr_ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+    lr_ax.yaxis.set_major_locator(MaxNLocator(3))
+    lr_ax.set(xlabel=text["epoch"], ylabel=text["lr"])
+    ax.set_xlabel("")
+    ax.tick_params(labelbottom=False)
 
 
 def _log_axis(ax, values: list[float]) -> None:

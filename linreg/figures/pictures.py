@@ -49,7 +49,7 @@ def of_run(settings: Any, prepared: Prepared, history: History, reference: Least
                               scaler=prepared.scaler),
         LOSS_FILE: LossCurves(pick(history.train_loss), pick(history.full_mse), reference.mse,
                               settings.loss.name, pick(history.val_loss), history.status,
-                              epochs=[i + 1 for i in epochs]),
+                              epochs=[i + 1 for i in epochs], lr=pick(history.lr)),
     }
     if data.n_features == 1:
         per_epoch = steps_per_epoch if history.path else 1
@@ -60,9 +60,12 @@ def of_run(settings: Any, prepared: Prepared, history: History, reference: Least
             return pictures
         opt, train = settings.optimizer, settings.train
         subtitle = (f"{opt.name}, lr {opt.lr:g}, batch {train.batch_size}, {settings.loss.name}"
-                    + (f", momentum {opt.momentum:g}" if opt.momentum else "")
-                    + (" (nesterov)" if opt.nesterov else "")
+                    + (f", momentum {opt.momentum:g}" if getattr(opt, "momentum", 0) else "")
+                    + (" (nesterov)" if getattr(opt, "nesterov", False) else "")
                     + (f", weight decay {opt.weight_decay:g}" if opt.weight_decay else "")
+                    + (" (w only)" if opt.weight_decay and not opt.decay_bias else "")
+                    + (f", {settings.scheduler.name} schedule"
+                       if settings.scheduler.name != "none" else "")
                     + ("" if settings.model.intercept else ", no intercept (b = 0)"))
         pictures[TRAJECTORY_FILE] = path_picture(
             data, loss_fn, points, reference, ridge=ridge, scaler=prepared.scaler,

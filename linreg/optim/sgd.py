@@ -18,17 +18,17 @@ from dataclasses import dataclass, field
 
 import torch
 
+from linreg.optim.base import ManualOptimizer, OptimizerConfig
+
 
 @dataclass
-class TorchSGDConfig:
+class TorchSGDConfig(OptimizerConfig):
     """torch.optim.SGD."""
 
     name: str = "torch_sgd"
-    lr: float = field(default=0.01, metadata={"gt": 0})
     momentum: float = field(default=0.0, metadata={"ge": 0})
     dampening: float = field(default=0.0, metadata={"ge": 0, "le": 1})
     nesterov: bool = False
-    weight_decay: float = field(default=0.0, metadata={"ge": 0})
 
 
 @dataclass
@@ -39,40 +39,28 @@ class ManualSGDConfig(TorchSGDConfig):
     divide_by_batch_size: bool = False
 
 
-class ManualSGD:
+class ManualSGD(ManualOptimizer):
     """SGD from scratch, with the interface of torch.optim.SGD: step() reads each p.grad."""
 
-    def __init__(self, params: Iterable[torch.Tensor], lr: float, momentum: float = 0.0,
-                 dampening: float = 0.0, weight_decay: float = 0.0, nesterov: bool = False,
-                 grad_divisor: float = 1.0) -> None:
-        self.params = list(params)
-        self.lr, self.momentum, self.dampening = lr, momentum, dampening
-        self.weight_decay, self.nesterov = weight_decay, nesterov
+    def __init__(self, params: Iterable[torch.Tensor] | Iterable[dict], lr: float,
+                 momentum: float = 0.0, dampening: float = 0.0, weight_decay: float = 0.0,
+                 nesterov: bool = False, grad_divisor: float = 1.0) -> None:
+        super().__init__(params, dict(lr=lr, momentum=momentum, dampening=dampening,
+                                      weight_decay=weight_decay, nesterov=nesterov))
         self.grad_divisor = grad_divisor
-        self.momentum_buffers: list[torch.Tensor | None] = [None] * len(self.params)
-        self.param_groups = [{"lr": lr}]  # read by the recorder, as for torch's optimizers
 
-    def step(self) -> None:
-        # In place on the parameters, so never recorded by autograd. train() runs its whole
-        # loop in one no_grad block: entering another at every step cost a tenth of a step.
-        if torch.is_grad_enabled():
-            with torch.no_grad():
-                self._step()
-        else:
-            self._step()
-
-    def _step(self) -> None:
-        for i, p in enumerate(self.params):
-            g = p.grad
-            if self.grad_divisor != 1:
-                g = g / self.grad_divisor
-            if self.weight_decay != 0:
-                g = g.add(p, alpha=self.weight_decay)
-            if self.momentum != 0:
-                buf = self.momentum_buffers[i]
-                if buf is None:
-                    buf = self.momentum_buffers[i] = g.detach().clone()
-                else:
-                    buf.mul_(self.momentum).add_(g, alpha=1 - self.dampening)
-                g = g.add(buf, alpha=self.momentum) if self.nesterov else buf
-            p.add_(g, alpha=-self.lr)
+    def update(self, p: torch.Tensor, grad: torch.Tensor, state: dict, group: dict) -> None:
+        g = grad
+        if self.grad_divisor != 1:
+            g = g / self.grad_divisor
+        if group["weight_decay"] != 0:
+            g = g.add(p, alpha=group["weight_decay"])
+        momentum = group["momentum"]
+        if momentum != 0:
+            buf = state.get("momentum_buffer")
+            if buf is None:
+                buf = state["momentum_buffer"] = g.detach().clone()
+            else:
+                buf.mul_(momentum).add_(g, alpha=1 - group["dampening"])
+            g = g.add(buf, alpha=momentum) if group["nesterov"] else buf
+        p.add_(g, alpha=-group["lr"])

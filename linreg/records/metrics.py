@@ -14,6 +14,8 @@ Added for course experiments (train.val_fraction, dataset.standardize, weight de
     "history": {..., "val_loss": [one per epoch, empty without validation rows]},
     "reference": {..., "se_ols": {"w", "b"} or null,   (standard errors of w_ols, b_ols)
                   "ridge": {"weight_decay", "w", "b", "mse"} or null},
+Added by the optimization chapter (issue 19): "reference": {..., "ridge": {..., "decay_bias"},
+    "ridge_note": why "ridge" is null despite weight decay (AdamW's decoupled decay) or null},
 Added by the exact reference (issue 15; every reference number is linreg.reference's, float64):
     "reference": {..., "r2", "resid_sd", "intercept",
                   "se_ols_raw": {"w", "b"} or null},  (standard errors in raw units)
@@ -109,8 +111,9 @@ def build(history: History, data: Data, ref: Reference, wall_s: float, *,
             # the same in any units: from the raw rows, the data's own values
             "r2": ref.raw.r2, "resid_sd": ref.raw.resid_sd, "intercept": intercept,
             "ridge": None if ridge is None else {
-                "weight_decay": weight_decay, "w": ridge.w.reshape(-1).tolist(),
-                "b": float(ridge.b), "mse": ridge.mse},
+                "weight_decay": weight_decay, "decay_bias": ref.decay_bias,
+                "w": ridge.w.reshape(-1).tolist(), "b": float(ridge.b), "mse": ridge.mse},
+            "ridge_note": ref.ridge_note,
         },
         "diagnostics": ref.diagnostics,
         "original_units": {"w": raw_w, "b": raw_b, "w_ols": raw_w_ols, "b_ols": raw_b_ols},

@@ -495,7 +495,7 @@ def sweep_loader():
     ["optimizer={lr: 0.5}"], ["~optimizer.lr"], ["hydra={job: {env_copy: [HOME]}}"],
     ["seed=1", "hydra={job: {config_name: x}}"], ["seed=1", "hydra={runtime: {cwd: /x}}"],
     # what Hydra rejects, it rejects in its own words
-    ["nosuch=1"], ["train.epochs=abc"], ["optimizer=adam", "seed=1"], ["seed=1,2"],
+    ["nosuch=1"], ["train.epochs=abc"], ["optimizer=lbfgs", "seed=1"], ["seed=1,2"],
     ["optimizer@x=torch_sgd"]])
 def test_a_job_gets_the_config_hydra_would_compose_for_it(sweep_loader, overrides):
     from hydra_plugins.linreg_sweeper import _Composed
