@@ -158,3 +158,21 @@ def test_the_fast_pass_never_reads_a_file_otherwise_than_the_slow_one(text, dtyp
         path.write_text(text, encoding="utf-8", newline="")
         fast, slow = read(path, dtype=dtype), read(path, slow=True, dtype=dtype)
     assert same(fast, slow), (text, fast, slow)
+
+
+def test_a_stop_during_arrows_import_waits_for_the_import_to_end():
+    """STOP.held: inside the reader's interruptible block, a stop asked while pyarrow is being
+    imported is raised only once the import is whole (a half-imported C extension would
+    break the next run in the same process, a notebook's)."""
+    import signal
+
+    from linreg.errors import Interrupted
+    from linreg.process.stopping import StopRequest
+
+    stop = StopRequest()
+    with pytest.raises(Interrupted), stop.interruptible():
+        with stop.held():
+            stop.ask(signal.SIGINT)  # would raise here, inside interruptible() alone
+            finished = True
+        pytest.fail("not raised when the held block ended")
+    assert finished
