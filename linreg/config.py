@@ -110,7 +110,7 @@ def _check_values(node: Any, prefix: str, dtype: str) -> None:
         if isinstance(value, float) and abs(value) > dtype_max(dtype):
             raise ConfigError(f"{key}: must be within {range_text(dtype)}, got {value}"
                               f"{wider_hint(dtype)}")
-        for rule, bound in f.metadata.items():
+        for rule, bound in f.metadata.items() if value is not None else ():  # null: off
             holds, text = _RULES[rule]
             if not holds(value, bound):
                 shown = ", ".join(map(str, bound)) if isinstance(bound, tuple) else bound

@@ -80,7 +80,8 @@ def run(cfg: DictConfig, run_dir: Path | None, quiet: bool = False, wait: bool =
             show(epoch, history)
 
         history = train(data, w, b, loss_fn, opt, settings.train, settings.seed, on_epoch,
-                        val=val, trace_steps=trace, intercept=intercept)
+                        val=val, trace_steps=trace, intercept=intercept,
+                        target_mse=ref.ols.mse)
     if history.status == "diverged":
         log.warning("diverged at epoch %d: the loss or the parameters are no longer finite "
                     "(lower optimizer.lr)", history.epochs_run)

@@ -81,7 +81,10 @@ def _route(history: History, per_epoch: int) -> tuple[list[int], list[list[float
 
 
 def last_finite_epoch(history: History) -> int | None:
-    """Index of the last epoch whose parameters are all finite (a diverged run ends in NaN)."""
+    """Index of the last epoch whose parameters are all finite (a diverged run ends in NaN);
+    the best epoch's when the run restored it (train.early_stopping.restore_best)."""
+    if history.restored_best:
+        return history.final
     for i in range(history.epochs_run - 1, -1, -1):
         if all(math.isfinite(v) for v in [*history.w[i], history.b[i]]):
             return i
@@ -98,7 +101,8 @@ def fit_picture(data: Data, history: History, reference: LeastSquares, *,
         torch.tensor(history.w[epoch], dtype=dtype).reshape(-1, 1),
         torch.tensor([history.b[epoch]], dtype=dtype))
     # the epoch's number, from 1 as loss.png counts them
-    last_finite = epoch + 1 if epoch is not None and epoch != history.epochs_run - 1 else None
+    last_finite = epoch + 1 if epoch is not None and epoch != history.epochs_run - 1 \
+        and not history.restored_best else None
     if data.n_features > 1:
         return PredictedFit(
             y=_numpy(data.y),

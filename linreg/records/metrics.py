@@ -24,6 +24,14 @@ Added by the exact reference (issue 15; every reference number is linreg.referen
 Everything about training (w, b, loss, r2, reference) is in the units training saw, on the
 training rows; original_units and param_error are in the data's own units.
 
+Added by the stopping rules (linreg/train_stop.py):
+    "stop_reason": "epochs" | "early_stopping" | "tolerance" | "diverged" | "interrupted"
+                   (the status itself when that is not "ok"),
+    "best_epoch": int or null   (the last epoch that improved the watched loss: val_loss with
+                                 validation rows, else train_loss; from 1),
+    "restored_best": bool       (w, b, loss and r2 are best_epoch's; history stays whole),
+    "epochs_to_tol": int or null (the first epoch with full_mse <= mse_ols * (1 + tol_rel))
+
 Every non-finite number, wherever it is (a diverged run's w, a reference that overflowed), is
 written as null: JSON has no NaN or inf.
 
@@ -79,12 +87,13 @@ def build(history: History, data: Data, ref: Reference, wall_s: float, *,
     from linreg.model import r2
 
     trained = history.epochs_run > 0  # not so only when interrupted in the first epoch
-    w, b = (history.w[-1], history.b[-1]) if trained else (history.w_start, history.b_start)
+    end = history.final  # the last epoch, or the best one restored (train.early_stopping)
+    w, b = (history.w[end], history.b[end]) if trained else (history.w_start, history.b_start)
     w_t = torch.tensor(w, dtype=data.X.dtype).reshape(-1, 1)
     b_t = torch.tensor([b], dtype=data.X.dtype)
 
     def last(values: list[float]) -> float | None:
-        return values[-1] if values else None
+        return values[end] if values else None
 
     reference, ridge = ref.ols, ref.ridge
     raw_w, raw_b = _original(w_t, b_t, scaler)
@@ -94,6 +103,10 @@ def build(history: History, data: Data, ref: Reference, wall_s: float, *,
         "status": history.status,
         "epochs_run": history.epochs_run,
         "steps": history.steps,
+        "stop_reason": history.stop_reason,
+        "best_epoch": history.best_epoch,
+        "restored_best": history.restored_best,
+        "epochs_to_tol": history.epochs_to_tol,
         "w": w,
         "b": b,
         "loss": {"train": last(history.train_loss), "full_mse": last(history.full_mse),
