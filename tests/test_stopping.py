@@ -105,3 +105,22 @@ def test_a_diverged_run_says_so_as_its_stop_reason(compose_config):
 def test_bad_stopping_settings_are_refused_by_key(compose_config, override, message):
     with pytest.raises(ConfigError, match=message):
         validate(compose_config([override]))
+
+
+def test_restore_best_puts_the_best_parameters_back_into_the_tensors():
+    import torch
+
+    from linreg.data.synthetic import SyntheticConfig, load_synthetic
+    from linreg.loss import MSE
+    from linreg.optim import ManualSGD
+    from linreg.train import TrainConfig, train
+    from linreg.train_stop import EarlyStoppingConfig
+
+    data = load_synthetic(SyntheticConfig())
+    cfg = TrainConfig(epochs=60, early_stopping=EarlyStoppingConfig(patience=4, restore_best=True))
+    w, b = torch.full((1, 1), 0.5), torch.zeros(1)
+    history = train(data, w, b, MSE(), ManualSGD([w, b], lr=0.3), cfg, seed=0)
+    best = history.best_epoch
+    assert history.restored_best and best < history.epochs_run
+    assert (w.reshape(-1).tolist(), b.tolist()) == (history.w[best - 1], [history.b[best - 1]])
+    assert history.w[best - 1] != history.w[-1]
