@@ -64,7 +64,15 @@ def run(cfg: DictConfig, run_dir: Path | None, quiet: bool = False, wait: bool =
     steps = settings.train.epochs * batches_per_epoch(data.X.shape[0], settings.train)
     w, b = initial_params(settings.init, data.n_features, settings.seed, dtype, intercept)
     loss_fn = loss.build(settings.loss)
-    opt = optim.build(settings.optimizer, [w, b] if intercept else [w], settings.train.batch_size)
+    params, step = [w, b] if intercept else [w], None
+    if settings.model.name == "nn_linear":  # the framework way: w and b become its views
+        from linreg import framework
+
+        module = framework.linear(w, b, intercept)
+        params, (w, b) = list(module.parameters()), framework.views(module)
+    opt = optim.build(settings.optimizer, params, settings.train.batch_size)
+    if settings.model.name == "nn_linear":
+        step = framework.autograd_step(module, framework.criterion(settings.loss), opt)
     decay = effective_weight_decay(settings)
     ref = _reference(prepared, settings, decay)
     exact.warn_before_training(ref, prepared, settings)
@@ -81,7 +89,7 @@ def run(cfg: DictConfig, run_dir: Path | None, quiet: bool = False, wait: bool =
 
         history = train(data, w, b, loss_fn, opt, settings.train, settings.seed, on_epoch,
                         val=val, trace_steps=trace, intercept=intercept,
-                        target_mse=ref.ols.mse)
+                        target_mse=ref.ols.mse, step=step)
     if history.status == "diverged":
         log.warning("diverged at epoch %d: the loss or the parameters are no longer finite "
                     "(lower optimizer.lr)", history.epochs_run)
