@@ -99,8 +99,12 @@ def run(cfg: DictConfig, run_dir: Path | None, quiet: bool = False, wait: bool =
     event_log.close(history, hparams=flat_hparams(settings), final=_final(history),
                     groups=GROUPS)
     if val is not None and history.val_loss:
-        log.info("validation loss %.4f on %d held-out rows", history.val_loss[-1],
-                 val.X.shape[0])
+        log.info("validation loss %.4f on %d held-out rows%s", history.val_loss[history.final],
+                 val.X.shape[0], f" (epoch {history.best_epoch}, the best, restored)"
+                 if history.restored_best else "")
+    if history.stop_reason in ("early_stopping", "tolerance"):
+        log.info("stopped by %s after epoch %d of %d", history.stop_reason.replace("_", " "),
+                 history.epochs_run, settings.train.epochs)
     result = metrics.build(history, data, ref, wall_s=time.perf_counter() - start,
                            val=val, weight_decay=decay, scaler=prepared.scaler,
                            intercept=intercept)
@@ -176,13 +180,13 @@ def flat_hparams(settings: RunConfig) -> dict[str, Any]:
 
 
 def _final(history: History) -> dict[str, float]:
-    def last(values: list[float]) -> float:
-        return values[-1] if values else math.nan  # interrupted before its first epoch ended
+    def last(values: list[float]) -> float:  # the epoch the run ends with (restore_best)
+        return values[history.final] if values else math.nan  # nan: stopped in epoch 1
 
     final = {"final/train_loss": last(history.train_loss),
              "final/full_mse": last(history.full_mse)}
     if history.val_loss:
-        final["final/val_loss"] = history.val_loss[-1]
+        final["final/val_loss"] = history.val_loss[history.final]
     return final
 
 

@@ -171,7 +171,8 @@ def train(data: Data, w: torch.Tensor, b: torch.Tensor, loss, optimizer, cfg: Tr
             history.status = "interrupted"
     if history.status != "ok":
         history.stop_reason = history.status
-    if cfg.early_stopping.restore_best and (history.best_epoch or 0) - 1 in range(
+    early = cfg.early_stopping  # restore_best is part of early stopping: off without patience
+    if early.patience and early.restore_best and (history.best_epoch or 0) - 1 in range(
             history.epochs_run):  # an interrupt drops a part-run epoch: best is a whole one
         _restore(history, w, b)
     history.train_s = time.perf_counter() - start

@@ -26,7 +26,9 @@ class EarlyStoppingConfig:
     # epochs without improvement before stopping; 0 or null: never stop early
     patience: int | None = field(default=None, metadata={"ge": 0})
     min_delta: float = field(default=0.0, metadata={"ge": 0})  # less is not an improvement
-    restore_best: bool = False  # end with the best epoch's parameters, not the last's
+    # end with the best epoch's parameters, not the last's (with patience only: to train
+    # every epoch and keep the best, set patience to train.epochs)
+    restore_best: bool = False
 
 
 class Stopper:

@@ -124,3 +124,8 @@ def test_restore_best_puts_the_best_parameters_back_into_the_tensors():
     assert history.restored_best and best < history.epochs_run
     assert (w.reshape(-1).tolist(), b.tolist()) == (history.w[best - 1], [history.b[best - 1]])
     assert history.w[best - 1] != history.w[-1]
+
+
+def test_restore_best_without_patience_keeps_the_last_epoch(compose_config, full):
+    kept = run(compose_config([*NOISY, "train.early_stopping.restore_best=true"]), None)
+    assert not kept["restored_best"] and kept["w"] == full["w"] and kept["epochs_run"] == 60

@@ -5,7 +5,8 @@
      "loss": {"train": float, "full_mse": float},
      "r2": float,
      "reference": {"w_true": [...] or null, "b_true": float or null,
-                   "w_ols": [...], "b_ols": float, "mse_ols": float},
+                   "w_ols": [...], "b_ols": float, "mse_ols": float,
+                   "mse_ols_val": float or null},  (least squares on the validation rows)
      "history": {"train_loss": [one per epoch], "full_mse": [one per epoch]},
      "wall_s": float, "train_s": float}
 
@@ -117,6 +118,8 @@ def build(history: History, data: Data, ref: Reference, wall_s: float, *,
             "w_true": data.w_true, "b_true": data.b_true,
             "w_ols": reference.w.reshape(-1).tolist(), "b_ols": float(reference.b),
             "mse_ols": reference.mse,
+            # least squares' MSE on the validation rows: what the exact fit generalizes to
+            "mse_ols_val": None if val is None else _mse(val, reference.w, reference.b),
             "se_ols": reference.se, "se_ols_raw": ref.raw.se,
             # the same in any units: from the raw rows, the data's own values
             "r2": ref.raw.r2, "resid_sd": ref.raw.resid_sd, "intercept": intercept,
@@ -141,6 +144,12 @@ def build(history: History, data: Data, ref: Reference, wall_s: float, *,
         "train_s": history.train_s,
         **({"interrupted_by": history.interrupted_by} if history.interrupted_by else {}),
     })
+
+
+def _mse(rows: Data, w, b) -> float:
+    """mean((X w + b - y)^2) in float64, from the rows' values."""
+    r = rows.X.double() @ w.double() + b.double() - rows.y.double()
+    return float((r * r).mean())
 
 
 def _original(w, b, scaler: Standardizer | None) -> tuple[list[float], float]:
