@@ -6,7 +6,8 @@
                (diabetes.py)
     csv        a CSV file of numbers (csvfile.py)
 
-Every option has `standardize` and `poly_degree` (x, x^2, ..., x^k of one feature: poly.py); the split into training and validation rows and the
+Every option has `standardize` and `poly_degree` (x, x^2, ..., x^k of one feature: poly.py,
+applied as the data are loaded); the split into training and validation rows and the
 standardization itself happen after loading (prepare.py), the same for every option.
 """
 
