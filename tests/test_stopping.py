@@ -129,3 +129,32 @@ def test_restore_best_puts_the_best_parameters_back_into_the_tensors():
 def test_restore_best_without_patience_keeps_the_last_epoch(compose_config, full):
     kept = run(compose_config([*NOISY, "train.early_stopping.restore_best=true"]), None)
     assert not kept["restored_best"] and kept["w"] == full["w"] and kept["epochs_run"] == 60
+
+
+def test_an_interrupted_run_says_so_and_restores_a_whole_epoch():
+    import torch
+
+    from linreg.data.synthetic import SyntheticConfig, load_synthetic
+    from linreg.loss import MSE
+    from linreg.optim import ManualSGD
+    from linreg.train import TrainConfig, train
+    from linreg.train_stop import EarlyStoppingConfig
+
+    class StopsAtStep(ManualSGD):
+        steps = 0
+
+        def step(self) -> None:
+            self.steps += 1
+            if self.steps == 7 * 12 + 3:  # in epoch 13 (7 batches an epoch)
+                raise KeyboardInterrupt
+            super().step()
+
+    data = load_synthetic(SyntheticConfig())
+    cfg = TrainConfig(epochs=60, early_stopping=EarlyStoppingConfig(patience=50,
+                                                                    restore_best=True))
+    w, b = torch.full((1, 1), 0.5), torch.zeros(1)
+    history = train(data, w, b, MSE(), StopsAtStep([w, b], lr=0.3), cfg, seed=0)
+    assert history.status == history.stop_reason == "interrupted"
+    assert history.epochs_run == 12 and history.restored_best
+    best = history.train_loss.index(min(history.train_loss))
+    assert history.best_epoch == best + 1 and w.reshape(-1).tolist() == history.w[best]
