@@ -48,7 +48,10 @@ def of_run(settings: Any, prepared: Prepared, history: History, reference: Least
                               scaler=prepared.scaler),
         LOSS_FILE: LossCurves(pick(history.train_loss), pick(history.full_mse), reference.mse,
                               settings.loss.name, pick(history.val_loss), history.status,
-                              epochs=[i + 1 for i in epochs]),
+                              epochs=[i + 1 for i in epochs], best_epoch=history.best_epoch
+                              if history.stop_reason == "early_stopping"
+                              or history.restored_best else None,
+                              restored=history.restored_best),
     }
     if data.n_features == 1:
         per_epoch = steps_per_epoch if history.path else 1

@@ -285,3 +285,16 @@ def test_fit_png_draws_the_polynomial_curve_not_a_line(compose_config, tmp_path,
     true = np.asarray(curves["true curve"].get_ydata())
     assert np.allclose(true, 5 + 1.2 * x - 1.7 * x ** 2 + 5.6 / 6 * x ** 3)
     assert fig.axes[0].get_xlabel() == "x" and is_picture(tmp_path / "fit.png")
+
+
+def test_loss_png_marks_early_stoppings_best_epoch(compose_config, tmp_path, spy):
+    result = run(compose_config(["train.val_fraction=0.25", "optimizer.lr=0.3",
+                                 "train.epochs=60", "train.early_stopping.patience=5",
+                                 "train.early_stopping.restore_best=true"]), tmp_path / "es")
+    run(compose_config(["train.epochs=3"]), tmp_path / "plain")
+    stopped, plain = (call[2] for call in spy["draw_loss"])
+    label = f"best epoch {result['best_epoch']} (early stopping), restored"
+    assert label in legend_texts(stopped)
+    (marker,) = [line for line in stopped.axes[0].get_lines() if line.get_label() == label]
+    assert list(marker.get_xdata()) == [result["best_epoch"]] * 2
+    assert not any("best epoch" in t for t in legend_texts(plain))
