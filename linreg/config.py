@@ -24,11 +24,10 @@ from hydra.experimental.callback import Callback
 from omegaconf import MISSING, DictConfig, OmegaConf, open_dict, read_write
 from omegaconf.errors import MissingMandatoryValue
 
-from linreg import conf_tree, data, init, loss, optim
+from linreg import conf_tree, data, init, loss, model, optim
 from linreg.data.table import dtype_max, range_text, wider_hint
 from linreg.errors import ConfigError, Fatal, LinregError
 from linreg.figures.style import PlotConfig
-from linreg.model import ModelConfig
 from linreg.optim import schedules
 from linreg.outputs import LEDGER, outputs_in, refusal
 from linreg.sweeps import folders
@@ -37,7 +36,7 @@ from linreg.train import TrainConfig
 
 # each config group and the module (or package) that holds its options' schemas, SCHEMAS
 GROUPS = {"dataset": data, "init": init, "optimizer": optim, "scheduler": schedules,
-          "loss": loss}
+          "loss": loss, "model": model}
 
 
 @dataclass
@@ -45,7 +44,6 @@ class RunConfig:
     # torch.Generator.manual_seed's range (every seeded draw of a run is torch's)
     seed: int = field(default=0, metadata={"ge": -2**63, "le": 2**64 - 1})
     train: TrainConfig = field(default_factory=TrainConfig)
-    model: ModelConfig = field(default_factory=ModelConfig)
     plot: PlotConfig = field(default_factory=PlotConfig)
     summary: SummaryConfig = field(default_factory=SummaryConfig)
     dataset: Any = MISSING
@@ -53,6 +51,7 @@ class RunConfig:
     optimizer: Any = MISSING
     scheduler: Any = MISSING
     loss: Any = MISSING
+    model: Any = MISSING
 
 
 def register() -> None:
@@ -87,7 +86,7 @@ def validate(cfg: DictConfig) -> RunConfig:
                           f"(add {exc.full_key}=... to the command)") from None
     # `+key=value` slips past Hydra's struct check, and to_object drops the key silently
     _check_keys(cfg, run, "")
-    for name in ("train", "model", "plot", "summary", *GROUPS):
+    for name in ("train", "plot", "summary", *GROUPS):
         _check_keys(cfg[name], getattr(run, name), f"{name}.")
     _check_values(run.train, "train.", "float64")  # train.dtype itself first
     _check_values(run, "", run.train.dtype)
@@ -118,9 +117,9 @@ def _check_values(node: Any, prefix: str, dtype: str) -> None:
         if isinstance(value, float) and abs(value) > dtype_max(dtype):
             raise ConfigError(f"{key}: must be within {range_text(dtype)}, got {value}"
                               f"{wider_hint(dtype)}")
-        for rule, bound in f.metadata.items():
+        for rule, bound in f.metadata.items() if value is not None else ():  # null: off
             holds, text = _RULES[rule]
-            if value is not None and not holds(value, bound):  # None: an optional unset
+            if not holds(value, bound):
                 shown = ", ".join(map(str, bound)) if isinstance(bound, tuple) else bound
                 raise ConfigError(f"{key}: must be {text.format(shown)}, got {value}")
 

@@ -1,4 +1,10 @@
-"""The linear model y_hat = X @ w + b: the `model` config section, and its predictions.
+"""The linear model y_hat = X @ w + b: the `model` config group, and its predictions.
+
+    linear     from scratch: w (d, 1) and b (1,), the loss's analytic gradient (train.py)
+    nn_linear  the framework way: torch.nn.Linear, autograd and the nn losses (framework.py)
+
+Both are the same model and record the same shapes: metrics.json's w is a list of d floats
+(nn.Linear's weight, (1, d), is w transposed), b one float.
 
 Its exact fit (least squares, ridge, standard errors) is the run's reference, computed in
 float64 by linreg/reference/ (wired into a run by linreg/exact.py).
@@ -6,15 +12,19 @@ float64 by linreg/reference/ (wired into a run by linreg/exact.py).
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 import torch
 
 
 @dataclass
 class ModelConfig:
+    name: str = field(default="linear", metadata={"one_of": ("linear", "nn_linear")})
     # false: y_hat = X @ w, b stays 0 and is not trained (the references and figures agree)
     intercept: bool = True
+
+
+SCHEMAS = {"linear": ModelConfig, "nn_linear": ModelConfig}
 
 
 def predict(X: torch.Tensor, w: torch.Tensor, b: torch.Tensor) -> torch.Tensor:

@@ -64,7 +64,15 @@ def run(cfg: DictConfig, run_dir: Path | None, quiet: bool = False, wait: bool =
     steps = settings.train.epochs * batches_per_epoch(data.X.shape[0], settings.train)
     w, b = initial_params(settings.init, data.n_features, settings.seed, dtype, intercept)
     loss_fn = loss.build(settings.loss)
-    opt = optim.build(settings.optimizer, [w, b] if intercept else [w], settings.train.batch_size)
+    params, step = [w, b] if intercept else [w], None
+    if settings.model.name == "nn_linear":  # the framework way: w and b become its views
+        from linreg import framework
+
+        module = framework.linear(w, b, intercept)
+        params, (w, b) = list(module.parameters()), framework.views(module)
+    opt = optim.build(settings.optimizer, params, settings.train.batch_size)
+    if settings.model.name == "nn_linear":
+        step = framework.autograd_step(module, framework.criterion(settings.loss), opt)
     schedule = schedules.build(settings.scheduler, opt, settings.train.epochs,
                                steps // settings.train.epochs)
     decay = effective_weight_decay(settings)
@@ -84,7 +92,8 @@ def run(cfg: DictConfig, run_dir: Path | None, quiet: bool = False, wait: bool =
             show(epoch, history)
 
         history = train(data, w, b, loss_fn, opt, settings.train, settings.seed, on_epoch,
-                        val=val, trace_steps=trace, intercept=intercept, schedule=schedule)
+                        val=val, trace_steps=trace, intercept=intercept,
+                        target_mse=ref.ols.mse, step=step, schedule=schedule)
     if history.status == "diverged":
         log.warning("diverged at epoch %d: the loss or the parameters are no longer finite "
                     "(lower optimizer.lr)", history.epochs_run)
@@ -92,8 +101,12 @@ def run(cfg: DictConfig, run_dir: Path | None, quiet: bool = False, wait: bool =
         log.debug("interrupted by %s after %d of %d epochs; writing the results so far",
                   history.interrupted_by, history.epochs_run, settings.train.epochs)
     if val is not None and history.val_loss:
-        log.info("validation loss %.4f on %d held-out rows", history.val_loss[-1],
-                 val.X.shape[0])
+        log.info("validation loss %.4f on %d held-out rows%s", history.val_loss[history.final],
+                 val.X.shape[0], f" (epoch {history.best_epoch}, the best, restored)"
+                 if history.restored_best else "")
+    if history.stop_reason in ("early_stopping", "tolerance"):
+        log.info("stopped by %s after epoch %d of %d", history.stop_reason.replace("_", " "),
+                 history.epochs_run, settings.train.epochs)
     result = metrics.build(history, data, ref, wall_s=time.perf_counter() - start,
                            val=val, weight_decay=decay, scaler=prepared.scaler,
                            intercept=intercept)

@@ -18,10 +18,12 @@ from dataclasses import dataclass, field
 
 import torch
 
+from linreg.data import batches
 from linreg.data.table import Data
 from linreg.errors import ConfigError
 from linreg.model import predict
 from linreg.process.stopping import STOP
+from linreg.train_stop import EarlyStoppingConfig, Stopper
 
 
 @dataclass
@@ -34,6 +36,12 @@ class TrainConfig:
     val_fraction: float = field(default=0.0, metadata={"ge": 0, "lt": 1})
     # what the data, the parameters and the optimizer compute in (the reference: float64)
     dtype: str = field(default="float32", metadata={"one_of": ("float32", "float64")})
+    # linreg's own batching, or torch.utils.data.DataLoader (the same order: data/batches.py)
+    loader: str = field(default="linreg", metadata={"one_of": ("linreg", "dataloader")})
+    # stopping before `epochs` (train_stop.py)
+    early_stopping: EarlyStoppingConfig = field(default_factory=EarlyStoppingConfig)
+    tol_rel: float = field(default=0.001, metadata={"gt": 0})  # epochs_to_tol: within 0.1%
+    stop_at_tol: bool = False  # stop at epochs_to_tol
 
 
 @dataclass
@@ -50,6 +58,11 @@ class History:
     # [*w, b] at the start and after every step, when traced (for trajectory.png)
     path: list[list[float]] = field(default_factory=list)
     status: str = "ok"  # "ok", "diverged" or "interrupted"
+    # "epochs", "early_stopping", "tolerance", or the status when not "ok" (train_stop.py)
+    stop_reason: str = "epochs"
+    best_epoch: int | None = None  # the last epoch that improved the watched loss (from 1)
+    epochs_to_tol: int | None = None  # the first epoch within tol_rel of least squares
+    restored_best: bool = False  # w and b are best_epoch's, not the last epoch's
     interrupted_by: str | None = None  # "SIGINT" or "SIGTERM" when stopped by a signal
     w_start: list[float] = field(default_factory=list)  # the parameters before the first step
     b_start: float = 0.0
@@ -60,21 +73,44 @@ class History:
     def epochs_run(self) -> int:
         return len(self.train_loss)
 
-
-CHUNK_ROWS = 1 << 16  # rows gathered at a time: small next to a large X, large enough to be fast
+    @property
+    def final(self) -> int:
+        """The index of the epoch whose parameters the run ends with (-1: none yet)."""
+        return self.best_epoch - 1 if self.restored_best else self.epochs_run - 1
 
 
 def batches_per_epoch(n_rows: int, cfg: TrainConfig) -> int:
     if cfg.batch_size > n_rows:
         raise ConfigError(f"train.batch_size: {cfg.batch_size} is larger than the "
                           f"{n_rows} training rows")
-    return n_rows // cfg.batch_size if cfg.drop_last else -(-n_rows // cfg.batch_size)
+    return batches.batches_per_epoch(n_rows, cfg.batch_size, cfg.drop_last)
+
+
+Step = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], None]  # (xb, yb, loss_sum)
+
+
+def analytic_step(w: torch.Tensor, b: torch.Tensor, loss, optimizer, intercept: bool) -> Step:
+    """One step of the from-scratch model: the loss's analytic gradient, written into w.grad
+    and b.grad, then the optimizer's step. The batch's summed loss is added to loss_sum."""
+    w.grad, b.grad = torch.zeros_like(w), torch.zeros_like(b)
+
+    def step(xb: torch.Tensor, yb: torch.Tensor, loss_sum: torch.Tensor) -> None:
+        r = torch.addmm(b, xb, w).sub_(yb)
+        loss.add_total(loss_sum, r)
+        dr = loss.grad(r)
+        torch.mm(xb.T, dr, out=w.grad)
+        if intercept:
+            torch.sum(dr, dim=0, out=b.grad)
+        optimizer.step()
+
+    return step
 
 
 @torch.no_grad()  # gradients are analytic: no autograd graph, and one no_grad block, not a step's
 def train(data: Data, w: torch.Tensor, b: torch.Tensor, loss, optimizer, cfg: TrainConfig,
           seed: int, on_epoch: Callable[[int, History], None] | None = None, *,
           val: Data | None = None, trace_steps: bool = False, intercept: bool = True,
+          target_mse: float | None = None, step: Step | None = None,
           schedule=None) -> History:
     """Train w (d, 1) and b (1,) in place; `optimizer` steps them from their .grad.
 
@@ -82,80 +118,79 @@ def train(data: Data, w: torch.Tensor, b: torch.Tensor, loss, optimizer, cfg: Tr
     parameters after every step go to history.path. Without `intercept`, b is left as it is
     (0: the optimizer is not given it) and its gradient is neither computed nor counted.
     Training computes in w's dtype: `data` and `val` are cast to it (no copy if they are).
+    `target_mse` is least squares' MSE on these rows (for epochs_to_tol); `step` replaces the
+    from-scratch step (framework.py's autograd step over an nn.Linear, whose parameters w
+    and b then are views of).
     `schedule` (optim/schedules.py) sets the optimizer's lr before each epoch or step.
     """
     data = data.cast(w.dtype)
     val = None if val is None else val.cast(w.dtype)
     X, y = data.X, data.y
-    n_rows, size = X.shape[0], cfg.batch_size
+    n_rows = X.shape[0]
     n_batches = batches_per_epoch(n_rows, cfg)
-    rows_seen = min(n_batches * size, n_rows)
-    generator = torch.Generator().manual_seed(seed)
-    w.grad, b.grad = torch.zeros_like(w), torch.zeros_like(b)
+    rows_seen = min(n_batches * cfg.batch_size, n_rows)
+    epoch_batches = batches.epoch_batches(cfg.loader, X, y, cfg.batch_size, cfg.drop_last,
+                                          cfg.shuffle, seed)
+    step = step or analytic_step(w, b, loss, optimizer, intercept)
+    stopper = Stopper(cfg.early_stopping, cfg.tol_rel, cfg.stop_at_tol, target_mse)
     history = History()
     start_params = torch.cat([w.reshape(-1), b]).tolist()
     history.w_start, history.b_start = start_params[:-1], start_params[-1]
     if trace_steps:
         history.path.append([*history.w_start, history.b_start])
     trace = [] if trace_steps else None
-    predict(X[:1], w, b)  # checks the shapes once; the loop below computes X @ w + b - y itself
-    # shuffled rows are gathered a chunk of whole batches at a time into buffers made once:
-    # a shuffled copy of all of X would double the memory of a large dataset
-    chunk_batches = max(1, CHUNK_ROWS // size)
-    buffers = (torch.empty(min(chunk_batches * size, n_rows), X.shape[1], dtype=X.dtype),
-               torch.empty(min(chunk_batches * size, n_rows), 1, dtype=y.dtype))
+    predict(X[:1], w, b)  # checks the shapes once; the step computes X @ w + b - y itself
     start = time.perf_counter()
     try:
-        for epoch in range(cfg.epochs):
-            order = torch.randperm(n_rows, generator=generator) if cfg.shuffle else None
+        for epoch in range(1, cfg.epochs + 1):
             loss_sum = torch.zeros(1, 1, dtype=X.dtype)
             if schedule is not None:
-                schedule.before_epoch(epoch)
+                schedule.before_epoch(epoch - 1)  # counts epochs from 0, as torch's do
             with STOP.interruptible():
-                for first in range(0, n_batches, chunk_batches):
-                    X_chunk, y_chunk = _rows(X, y, order, first * size,
-                                             min((first + chunk_batches) * size, n_rows),
-                                             buffers)
-                    for i in range(min(chunk_batches, n_batches - first)):
-                        xb = X_chunk[i * size:(i + 1) * size]
-                        r = torch.addmm(b, xb, w).sub_(y_chunk[i * size:(i + 1) * size])
-                        loss.add_total(loss_sum, r)
-                        dr = loss.grad(r)
-                        torch.mm(xb.T, dr, out=w.grad)
-                        if intercept:
-                            torch.sum(dr, dim=0, out=b.grad)
-                        if schedule is not None:
-                            schedule.before_step(history.steps + first + i)
-                        optimizer.step()
-                        if trace is not None:
-                            trace.append(torch.cat([w.reshape(-1), b]))
+                for i, (xb, yb) in enumerate(epoch_batches()):
+                    if schedule is not None:
+                        schedule.before_step(history.steps + i)
+                    step(xb, yb, loss_sum)
+                    if trace is not None:
+                        trace.append(torch.cat([w.reshape(-1), b]))
             history.steps += n_batches
             if trace is not None:  # one host transfer per epoch
                 history.path.extend(torch.stack(trace).tolist())
                 trace.clear()
             _end_of_epoch(history, data, w, b, loss, optimizer, loss_sum / rows_seen, val,
                           intercept)
+            # --- stopping rules (train_stop.py): watched loss, full_mse against least squares
+            reason = stopper.after_epoch(epoch, (history.val_loss or history.train_loss)[-1],
+                                         history.full_mse[-1])
+            history.best_epoch, history.epochs_to_tol = stopper.best_epoch, stopper.epochs_to_tol
             if on_epoch is not None:
-                on_epoch(epoch + 1, history)
+                on_epoch(epoch, history)
             if history.status == "diverged":
+                break
+            if reason is not None:
+                history.stop_reason = reason
                 break
     except KeyboardInterrupt as stop:  # a signal (errors.Interrupted)
         _keep_whole_epochs(history, n_batches, val is not None)
         history.interrupted_by = getattr(stop, "signal_name", "SIGINT")
         if history.status == "ok":  # a run whose last whole epoch diverged stays diverged
             history.status = "interrupted"
+    if history.status != "ok":
+        history.stop_reason = history.status
+    early = cfg.early_stopping  # restore_best is part of early stopping: off without patience
+    if early.patience and early.restore_best and (history.best_epoch or 0) - 1 in range(
+            history.epochs_run):  # an interrupt drops a part-run epoch: best is a whole one
+        _restore(history, w, b)
     history.train_s = time.perf_counter() - start
     return history
 
 
-def _rows(X: torch.Tensor, y: torch.Tensor, order: torch.Tensor | None, lo: int, hi: int,
-          buffers: tuple[torch.Tensor, torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:
-    """Rows lo:hi of this epoch's order, as contiguous tensors (views when not shuffled)."""
-    if order is None:
-        return X[lo:hi], y[lo:hi]
-    X_buf, y_buf = buffers[0][:hi - lo], buffers[1][:hi - lo]
-    return (torch.index_select(X, 0, order[lo:hi], out=X_buf),
-            torch.index_select(y, 0, order[lo:hi], out=y_buf))
+def _restore(history: History, w: torch.Tensor, b: torch.Tensor) -> None:
+    """w and b back to the best epoch's (its recorded floats are the tensors' values)."""
+    history.restored_best = True
+    best = history.best_epoch - 1
+    w.copy_(torch.tensor(history.w[best], dtype=w.dtype).reshape(w.shape))
+    b.copy_(torch.tensor([history.b[best]], dtype=b.dtype))
 
 
 def _keep_whole_epochs(history: History, n_batches: int, has_val: bool) -> None:

@@ -12,7 +12,7 @@ from collections.abc import Callable
 
 import torch
 
-from linreg import loss
+from linreg import framework, loss
 from linreg import optim as optimizer
 from linreg.data import Data
 from linreg.exact import least_squares
@@ -23,7 +23,9 @@ LR, SEED = 0.01, 0
 BATCHES = (16, 256, 4096, "full")
 # (loop, batch) cells on the large data that --quick skips: each takes 10-25 s here
 QUICK_SKIP = {("tutorial", 16), ("dataloader", 16), ("dataloader", 4096),
-              ("dataloader", "full"), ("sklearn", 16)}
+              ("dataloader", "full"), ("sklearn", 16), ("linreg_nn_linear", 16),
+              ("linreg_nn_dataloader", 16), ("linreg_nn_dataloader", 4096),
+              ("linreg_nn_dataloader", "full")}
 Loop = Callable[[torch.Tensor, torch.Tensor, int, int], tuple[torch.Tensor, torch.Tensor]]
 
 
@@ -95,15 +97,23 @@ def dataloader_loop(X, y, batch: int, epochs: int):
     return _tutorial_epochs(lambda: loader, X, y, epochs)
 
 
-def linreg_loop(optimizer_name: str) -> Loop:
-    """(c) linreg.train.train through the public builders, as linreg.run calls it."""
+def linreg_loop(optimizer_name: str, model: str = "linear", loader: str = "linreg") -> Loop:
+    """(c) linreg.train.train through the public builders, as linreg.run calls it; with
+    model="nn_linear" the framework way (framework.py: nn.Linear, nn.MSELoss, backward()),
+    with loader="dataloader" its batches from torch's DataLoader (data/batches.py)."""
     def loop(X, y, batch: int, epochs: int):
         data = Data(X=X, y=y)
         w, b = initial_params(TutorialInit(), data.n_features, SEED)
-        opt = optimizer.build(optimizer.SCHEMAS[optimizer_name](lr=LR), [w, b], batch)
+        params, module = [w, b], None
+        if model == "nn_linear":
+            module = framework.linear(w, b, intercept=True)
+            params, (w, b) = list(module.parameters()), framework.views(module)
+        opt = optimizer.build(optimizer.SCHEMAS[optimizer_name](lr=LR), params, batch)
+        step = None if module is None else framework.autograd_step(
+            module, framework.criterion(loss.MSEConfig()), opt)
         train(data, w, b, loss.build(loss.MSEConfig()), opt,
-              TrainConfig(epochs=epochs, batch_size=batch), SEED)
-        return w, b
+              TrainConfig(epochs=epochs, batch_size=batch, loader=loader), SEED, step=step)
+        return w.clone(), b.clone()
 
     return loop
 
@@ -163,6 +173,10 @@ LOOPS: dict[str, tuple[str, Loop]] = {
     "dataloader": ("(b) DataLoader(TensorDataset), autograd", dataloader_loop),
     "linreg_manual_sgd": ("(c) linreg train, manual_sgd (default)", linreg_loop("manual_sgd")),
     "linreg_torch_sgd": ("(c) linreg train, torch_sgd", linreg_loop("torch_sgd")),
+    "linreg_nn_linear": ("(c) linreg, nn_linear + torch_sgd, autograd",
+                         linreg_loop("torch_sgd", "nn_linear")),
+    "linreg_nn_dataloader": ("(c) linreg, nn_linear + torch_sgd + dataloader",
+                             linreg_loop("torch_sgd", "nn_linear", "dataloader")),
     "sklearn": ("(d) sklearn SGDRegressor.partial_fit", sklearn_loop),
     "closed_form": ("(e) closed form, least_squares", closed_form),
     "floor": ("(f) floor: gather, slices, analytic grad", floor_loop),

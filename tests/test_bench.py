@@ -47,11 +47,11 @@ def test_the_loops_do_the_same_training(bench):
     ols = cells["closed_form"]["full"]["mse"]
     assert 196.0 < ols < 196.2  # TUTORIAL.md: least squares MSE 196.13 on the tutorial's data
     for key in ("tutorial", "dataloader", "linreg_manual_sgd", "linreg_torch_sgd", "sklearn",
-                "floor"):
+                "floor", "linreg_nn_linear", "linreg_nn_dataloader"):
         assert cells[key]["16"]["mse"] < 1.01 * ols, key  # 50 epochs at batch 16 converge
     # same seed, same arithmetic: linreg's two optimizers and the floor agree to the bit
     manual = cells["linreg_manual_sgd"]["16"]
-    for key in ("linreg_torch_sgd", "floor"):
+    for key in ("linreg_torch_sgd", "floor", "linreg_nn_linear", "linreg_nn_dataloader"):
         assert (cells[key]["16"]["w"], cells[key]["16"]["b"]) == (manual["w"], manual["b"]), key
 
 

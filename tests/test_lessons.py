@@ -25,7 +25,8 @@ CONF = importlib.resources.files("linreg.conf")  # conf/, as the installed packa
 # preset -> number of jobs (1: a single run, no -m)
 PRESETS = {"tutorial": 1, "tutorial_manual": 2, "learning_rate": 7, "batch_size": 5, "init": 3,
            "robust_loss": 3, "data_size": 7, "momentum": 4, "standardization": 4,
-           "weight_decay": 6, "optimizers": 6, "schedules": 7}
+           "weight_decay": 6, "optimizers": 6, "schedules": 7,
+           "capacity": 4, "early_stopping": 3, "framework": 4}
 
 
 def preset_jobs(name: str) -> list[list[str]]:

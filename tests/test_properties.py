@@ -7,7 +7,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from test_optimizer import assert_steps_identical
 
-import linreg.train
+import linreg.data.batches
 from linreg.data import Data
 from linreg.loss import MAE, MSE, Huber
 from linreg.train import TrainConfig, train
@@ -40,15 +40,16 @@ class FrozenOptimizer:
 
 
 def batches_of_one_run(n_rows: int, batch_size: int, drop_last: bool, epochs: int, seed: int,
-                       chunk_rows: int = linreg.train.CHUNK_ROWS):
+                       chunk_rows: int = linreg.data.batches.CHUNK_ROWS, loader: str = "linreg"):
     data = Data(X=torch.zeros(n_rows, 1), y=-torch.arange(n_rows, dtype=torch.float32)[:, None])
     loss = RecordingLoss()
-    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, shuffle=True, drop_last=drop_last)
-    default, linreg.train.CHUNK_ROWS = linreg.train.CHUNK_ROWS, chunk_rows
+    cfg = TrainConfig(epochs=epochs, batch_size=batch_size, shuffle=True, drop_last=drop_last,
+                      loader=loader)
+    default, linreg.data.batches.CHUNK_ROWS = linreg.data.batches.CHUNK_ROWS, chunk_rows
     try:  # a small chunk makes the loop gather an epoch's rows in several pieces
         train(data, torch.zeros(1, 1), torch.zeros(1), loss, FrozenOptimizer(), cfg, seed)
     finally:
-        linreg.train.CHUNK_ROWS = default
+        linreg.data.batches.CHUNK_ROWS = default
     return loss.batches
 
 
@@ -113,3 +114,12 @@ def test_analytic_gradients_equal_autograd(values, delta):
         r = torch.tensor(values).reshape(-1, 1).requires_grad_()
         loss(r).backward()
         assert torch.allclose(loss.grad(r.detach()), r.grad, rtol=1e-5, atol=1e-7), type(loss)
+
+
+@settings(max_examples=30, deadline=None)
+@given(sizes, st.booleans(), st.integers(1, 3), st.integers(0, 2**31 - 1), st.integers(1, 70))
+def test_the_dataloader_gives_the_same_batches_as_linregs_own(n_and_batch, drop_last, epochs,
+                                                               seed, chunk):
+    n, batch = n_and_batch
+    assert (batches_of_one_run(n, batch, drop_last, epochs, seed, chunk, loader="dataloader")
+            == batches_of_one_run(n, batch, drop_last, epochs, seed, chunk))

@@ -6,12 +6,14 @@
                (diabetes.py)
     csv        a CSV file of numbers (csvfile.py)
 
-Every option has `standardize`; the split into training and validation rows and the
+Every option has `standardize` and `poly_degree` (x, x^2, ..., x^k of one feature: poly.py,
+applied as the data are loaded); the split into training and validation rows and the
 standardization itself happen after loading (prepare.py), the same for every option.
 """
 
 from __future__ import annotations
 
+from linreg.data import poly
 from linreg.data.csvfile import CSVConfig, load_csv
 from linreg.data.diabetes import DiabetesConfig, load_diabetes
 from linreg.data.synthetic import SyntheticConfig, load_synthetic
@@ -26,4 +28,5 @@ LOADERS = {"synthetic": load_synthetic, "diabetes": load_diabetes, "csv": load_c
 def load(cfg, dtype: str = "float32") -> Data:
     """Build the dataset chosen by `cfg.name`, in float64; its values must fit `dtype`, the
     one training computes in (train.dtype)."""
-    return LOADERS[cfg.name](cfg, dtype)
+    data = LOADERS[cfg.name](cfg, dtype)
+    return poly.expand(data, cfg.poly_degree, dtype, cfg.standardize)

@@ -29,7 +29,9 @@ class SyntheticConfig(DatasetConfig):
     # fraction of targets pushed far off (up, by outlier_shift standard deviations of y)
     outliers: float = field(default=0.0, metadata={"ge": 0, "le": 0.5})
     outlier_shift: float = 5.0
-
+    # linear: make_regression; cubic: y = bias + 1.2 x - 1.7 x^2 + 0.9333 x^3 + noise with
+    # x uniform on [-2, 2] (d2l's polynomial, 5 + 1.2 x - 3.4 x^2 / 2! + 5.6 x^3 / 3!)
+    truth: str = field(default="linear", metadata={"one_of": ("linear", "cubic")})
 
 
 def make_regression(n_samples: int, n_features: int, n_informative: int, noise: float,
@@ -57,8 +59,30 @@ def make_regression(n_samples: int, n_features: int, n_informative: int, noise: 
     return X, np.squeeze(y), np.squeeze(coef[columns])
 
 
+CUBIC = [1.2, -1.7, 5.6 / 6]  # the cubic truth's coefficients of x, x^2, x^3
+
+
+def cubic(n_samples: int, noise: float, bias: float, random_state: int
+          ) -> tuple[np.ndarray, np.ndarray]:
+    """x uniform on [-2, 2], y = bias + 1.2 x - 1.7 x^2 + 0.9333 x^3 + N(0, noise^2)."""
+    rng = np.random.RandomState(random_state)
+    x = rng.uniform(-2, 2, size=n_samples)
+    y = bias + sum(c * x ** (k + 1) for k, c in enumerate(CUBIC))
+    return x.reshape(-1, 1), y + rng.normal(scale=noise, size=n_samples) if noise else y
+
+
 def load_synthetic(cfg: SyntheticConfig, dtype: str = "float32") -> Data:
     _check_memory(cfg.n_samples, cfg.n_features)
+    if cfg.truth == "cubic":
+        if cfg.n_features != 1:
+            raise ConfigError(f"dataset.truth: cubic draws one feature x (got "
+                              f"dataset.n_features={cfg.n_features}); for x^2, x^3, ... set "
+                              f"dataset.poly_degree")
+        x, y = cubic(cfg.n_samples, cfg.noise, cfg.bias, cfg.random_state)
+        return Data(X=torch.as_tensor(x, dtype=torch.float64),
+                    y=torch.as_tensor(y, dtype=torch.float64).reshape(-1, 1),
+                    true_poly=list(CUBIC), b_true=float(cfg.bias), feature_names=["x"],
+                    source="synthetic (cubic)")
     X, y, coef = make_regression(cfg.n_samples, cfg.n_features, cfg.n_informative, cfg.noise,
                                  cfg.bias, cfg.random_state)
     # X is standard normal and |bias| within the dtype's range (config.validate), so only

@@ -9,7 +9,7 @@ refuse them with `range_text(dtype)` in the message.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import torch
 from omegaconf import MISSING
@@ -40,6 +40,8 @@ class DatasetConfig:
     name: str = MISSING
     # scale each feature to mean 0, std 1 with statistics of the training rows only
     standardize: bool = False
+    # x, x^2, ..., x^k of a one-feature dataset (poly.py); 1: the feature itself
+    poly_degree: int = field(default=1, metadata={"ge": 1, "le": 30})
 
 
 @dataclass
@@ -53,6 +55,9 @@ class Data:
     b_true: float | None = None
     feature_names: list[str] | None = None
     source: str = ""  # how messages name the data: "synthetic", "diabetes", a file's path
+    poly_degree: int = 1  # X holds x, x^2, ..., x^poly_degree of one feature x (poly.py)
+    # the true coefficients of x, x^2, ... of a one-feature truth, whatever the model's degree
+    true_poly: list[float] | None = None
 
     def __post_init__(self) -> None:
         n = self.X.shape[0]

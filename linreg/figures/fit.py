@@ -35,6 +35,24 @@ class LineFit:
 
 
 @dataclass
+class CurveFit:
+    """fit.png for polynomial features x, x^2, ..., x^k (dataset.poly_degree): the rows
+    against x and the curves through them, each as its values on `grid`, in original units."""
+
+    x: np.ndarray
+    y: np.ndarray
+    degree: int
+    grid: np.ndarray
+    ols: np.ndarray
+    fit: np.ndarray | None  # as LineFit.fit
+    last_finite: int | None = None
+    x_val: np.ndarray | None = None
+    y_val: np.ndarray | None = None
+    true: np.ndarray | None = None  # the true curve, if known
+    xlabel: str | None = None
+
+
+@dataclass
 class PredictedFit:
     """fit.png for several features: predicted against actual y."""
 
@@ -47,7 +65,8 @@ class PredictedFit:
     val_pred: np.ndarray | None = None
 
 
-def draw_fit(path: Path, picture: LineFit | PredictedFit, lang: str = "en") -> Figure:
+def draw_fit(path: Path, picture: LineFit | CurveFit | PredictedFit, lang: str = "en"
+             ) -> Figure:
     with style(lang) as text:
         fig = one_axes_figure()
         ax = fig.add_subplot()
@@ -55,6 +74,8 @@ def draw_fit(path: Path, picture: LineFit | PredictedFit, lang: str = "en") -> F
                  else text["last_finite"].format(picture.last_finite))
         if isinstance(picture, LineFit):
             _draw_line_fit(ax, text, label, picture)
+        elif isinstance(picture, CurveFit):
+            _draw_curve_fit(ax, text, label, picture)
         else:
             _draw_predicted_actual(ax, text, label, picture)
         ax.legend(fontsize="small")
@@ -82,6 +103,23 @@ def _draw_line_fit(ax, text: dict[str, str], label: str, p: LineFit) -> None:
             label=f"{text['ols']}: y = {number_text(w)} x + {number_text(b)}")
     ax.set(xlabel=p.xlabel or text["x"], ylabel=text["y"], title=text["fit_title"])
     # the data set the frame: a line that ran off (a diverged run) leaves it, not squash it
+    ys = [p.y] if p.y_val is None else [p.y, p.y_val]
+    _frame(ax, min(float(y.min()) for y in ys), max(float(y.max()) for y in ys))
+
+
+def _draw_curve_fit(ax, text: dict[str, str], label: str, p: CurveFit) -> None:
+    ax.scatter(p.x, p.y, s=14, alpha=0.6, color="tab:blue", label=text["data"])
+    if p.x_val is not None:
+        ax.scatter(p.x_val, p.y_val, s=18, facecolors="none", edgecolors="tab:orange",
+                   label=text["val"])
+    degree = f"{text['degree']} {p.degree}"
+    if p.fit is not None:
+        ax.plot(p.grid, p.fit, color="tab:red", lw=2, label=f"{label} ({degree})")
+    if p.true is not None:
+        ax.plot(p.grid, p.true, color="tab:green", lw=1.5, label=text["true_curve"])
+    ax.plot(p.grid, p.ols, "k--", lw=1, label=f"{text['ols']} ({degree})")
+    ax.set(xlabel=p.xlabel or text["x"], ylabel=text["y"], title=text["fit_title"])
+    # the data set the frame: a degree-10 curve shoots off between and beyond the rows
     ys = [p.y] if p.y_val is None else [p.y, p.y_val]
     _frame(ax, min(float(y.min()) for y in ys), max(float(y.max()) for y in ys))
 

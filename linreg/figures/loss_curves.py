@@ -32,6 +32,9 @@ class LossCurves:
     epochs: list[int] = field(default_factory=list)
     # the lr of each epoch's last step, drawn below the losses when a schedule changes it
     lr: list[float] = field(default_factory=list)
+    # early stopping's best epoch, marked; `restored`: the run ends with its parameters
+    best_epoch: int | None = None
+    restored: bool = False
 
     def epoch_numbers(self) -> list[int]:
         return self.epochs or list(range(1, len(self.train_loss) + 1))
@@ -65,6 +68,10 @@ def draw_loss(path: Path | BinaryIO, curves: LossCurves, lang: str = "en") -> Fi
         for value in ols:
             shown = f"{value:.2f}" if value == 0 or 0.01 <= value < 1e5 else f"{value:.3g}"
             ax.axhline(value, color="k", ls="--", lw=1, label=text["ols_mse"].format(shown))
+        if curves.best_epoch is not None:
+            label = text["best_epoch"].format(curves.best_epoch)
+            ax.axvline(curves.best_epoch, color="0.4", ls=":", lw=1.5,
+                       label=label + (text["restored"] if curves.restored else ""))
         title = text["loss_title"]
         if curves.status in ("diverged", "interrupted"):
             title += text[curves.status].format(epochs[-1] if epochs else 0)

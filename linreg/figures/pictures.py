@@ -17,7 +17,7 @@ import torch
 from linreg.data.prepare import Prepared, Standardizer
 from linreg.data.table import Data
 from linreg.exact import LeastSquares
-from linreg.figures.fit import FIT_FILE, LineFit, PredictedFit
+from linreg.figures.fit import FIT_FILE, CurveFit, LineFit, PredictedFit
 from linreg.figures.loss_curves import LOSS_FILE, LossCurves
 from linreg.figures.style import Line, spread
 from linreg.figures.trajectory import TRAJECTORY_FILE, PathPicture, epoch_marks
@@ -49,7 +49,11 @@ def of_run(settings: Any, prepared: Prepared, history: History, reference: Least
                               scaler=prepared.scaler),
         LOSS_FILE: LossCurves(pick(history.train_loss), pick(history.full_mse), reference.mse,
                               settings.loss.name, pick(history.val_loss), history.status,
-                              epochs=[i + 1 for i in epochs], lr=pick(history.lr)),
+                              epochs=[i + 1 for i in epochs], lr=pick(history.lr),
+                              best_epoch=history.best_epoch
+                              if history.stop_reason == "early_stopping"
+                              or history.restored_best else None,
+                              restored=history.restored_best),
     }
     if data.n_features == 1:
         per_epoch = steps_per_epoch if history.path else 1
@@ -86,7 +90,10 @@ def _route(history: History, per_epoch: int) -> tuple[list[int], list[list[float
 
 
 def last_finite_epoch(history: History) -> int | None:
-    """Index of the last epoch whose parameters are all finite (a diverged run ends in NaN)."""
+    """Index of the last epoch whose parameters are all finite (a diverged run ends in NaN);
+    the best epoch's when the run restored it (train.early_stopping.restore_best)."""
+    if history.restored_best:
+        return history.final
     for i in range(history.epochs_run - 1, -1, -1):
         if all(math.isfinite(v) for v in [*history.w[i], history.b[i]]):
             return i
@@ -103,7 +110,10 @@ def fit_picture(data: Data, history: History, reference: LeastSquares, *,
         torch.tensor(history.w[epoch], dtype=dtype).reshape(-1, 1),
         torch.tensor([history.b[epoch]], dtype=dtype))
     # the epoch's number, from 1 as loss.png counts them
-    last_finite = epoch + 1 if epoch is not None and epoch != history.epochs_run - 1 else None
+    last_finite = epoch + 1 if epoch is not None and epoch != history.epochs_run - 1 \
+        and not history.restored_best else None
+    if data.poly_degree > 1 or data.true_poly is not None:  # a curve: x, x^2, ... or the truth
+        return _curve_picture(data, drawn, reference, last_finite, val, scaler)
     if data.n_features > 1:
         return PredictedFit(
             y=_numpy(data.y),
@@ -129,6 +139,35 @@ def fit_picture(data: Data, history: History, reference: LeastSquares, *,
                    x_val=None if val is None else raw(val.X),
                    y_val=None if val is None else _numpy(val.y), true=true,
                    xlabel=data.feature_name(0) if data.feature_names else None)
+
+
+def _curve_picture(data: Data, drawn: tuple[torch.Tensor, torch.Tensor] | None,
+                   reference: LeastSquares, last_finite: int | None, val: Data | None,
+                   scaler: Standardizer | None) -> CurveFit:
+    """fit.png of polynomial features: each curve's values on a grid of x, from the powers
+    of the grid put through the run's own standardization."""
+    def x_of(rows: Data) -> torch.Tensor:  # the first column is x itself, in raw units
+        return (rows.X if scaler is None else scaler.invert(rows.X))[:, 0].double()
+
+    xs = [x_of(data)] + ([] if val is None else [x_of(val)])
+    grid = torch.linspace(min(float(x.min()) for x in xs), max(float(x.max()) for x in xs),
+                          400, dtype=torch.float64)
+    powers = torch.stack([grid ** k for k in range(1, data.poly_degree + 1)], dim=1)
+    design = powers if scaler is None else (powers - scaler.mean) / scaler.std
+
+    def curve(w: torch.Tensor, b: torch.Tensor) -> np.ndarray:
+        return _numpy(design @ w.double() + b.double())
+
+    true = None
+    if data.true_poly is not None and data.b_true is not None:
+        true = _numpy(sum(c * grid ** (k + 1) for k, c in enumerate(data.true_poly))
+                      + data.b_true)
+    return CurveFit(x=_numpy(xs[0]), y=_numpy(data.y), degree=data.poly_degree,
+                    grid=_numpy(grid), ols=curve(reference.w, reference.b),
+                    fit=None if drawn is None else curve(*drawn), last_finite=last_finite,
+                    x_val=None if val is None else _numpy(xs[1]),
+                    y_val=None if val is None else _numpy(val.y), true=true,
+                    xlabel=data.feature_name(0))
 
 
 def path_picture(data: Data, loss_fn: Loss, points: list[list[float]], reference: LeastSquares, *,

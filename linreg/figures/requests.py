@@ -19,8 +19,8 @@ from linreg.figures import fit, loss_curves, summary, trajectory
 from linreg.process.stopping import AFTER_STOP_S, STOP
 from linreg.records import event_files, metrics
 
-Picture = (fit.LineFit | fit.PredictedFit | loss_curves.LossCurves | trajectory.PathPicture
-           | summary.SummaryPicture)
+Picture = (fit.LineFit | fit.CurveFit | fit.PredictedFit | loss_curves.LossCurves
+           | trajectory.PathPicture | summary.SummaryPicture)
 REPLY_LENGTH = struct.Struct("<Q")  # each reply is its length, then its pickle
 
 log = logging.getLogger(__name__)

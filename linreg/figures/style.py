@@ -69,7 +69,9 @@ LABELS = {
            "path": "path", "outside": "outside the frame", "after_epoch": "after epoch N",
            "steps": "{} steps", "true_point": "true",
            "lowest": "lowest {} on the grid", "standardized": "standardized",
-           "curve_title": "Loss over w (no intercept: b = 0) and the path of SGD"},
+           "curve_title": "Loss over w (no intercept: b = 0) and the path of SGD",
+           "degree": "degree", "true_curve": "true curve",
+           "best_epoch": "best epoch {} (early stopping)", "restored": ", restored"},
     "zh": {"data": "数据点", "val": "验证数据", "fit": "拟合直线", "true": "真实直线",
            "ols": "最小二乘", "fit_title": "线性回归拟合", "x": "特征值 X", "y": "标签值 Y",
            "last_finite": "最后有限的拟合 (第 {} 轮)", "actual": "实际值",
@@ -86,7 +88,9 @@ LABELS = {
            "path": "路径", "outside": "在图外", "after_epoch": "第 N 轮之后",
            "steps": "{} 步", "true_point": "真实参数",
            "lowest": "{} 的最低点 (网格上)", "standardized": "标准化",
-           "curve_title": "损失随 w 的变化 (无截距: b = 0) 与 SGD 的路径"},
+           "curve_title": "损失随 w 的变化 (无截距: b = 0) 与 SGD 的路径",
+           "degree": "次数", "true_curve": "真实曲线",
+           "best_epoch": "最佳轮次 {} (早停)", "restored": ", 已恢复"},
 }
 
 # Families that draw Chinese, most common on Linux first (Debian: fonts-noto-cjk,

@@ -5,7 +5,8 @@
      "loss": {"train": float, "full_mse": float},
      "r2": float,
      "reference": {"w_true": [...] or null, "b_true": float or null,
-                   "w_ols": [...], "b_ols": float, "mse_ols": float},
+                   "w_ols": [...], "b_ols": float, "mse_ols": float,
+                   "mse_ols_val": float or null},  (least squares on the validation rows)
      "history": {"train_loss": [one per epoch], "full_mse": [one per epoch]},
      "wall_s": float, "train_s": float}
 
@@ -26,6 +27,14 @@ Added by the exact reference (issue 15; every reference number is linreg.referen
     "data": {"source", "features", "n_train", "n_val", "standardize", "mean", "std"}
 Everything about training (w, b, loss, r2, reference) is in the units training saw, on the
 training rows; original_units and param_error are in the data's own units.
+
+Added by the stopping rules (linreg/train_stop.py):
+    "stop_reason": "epochs" | "early_stopping" | "tolerance" | "diverged" | "interrupted"
+                   (the status itself when that is not "ok"),
+    "best_epoch": int or null   (the last epoch that improved the watched loss: val_loss with
+                                 validation rows, else train_loss; from 1),
+    "restored_best": bool       (w, b, loss and r2 are best_epoch's; history stays whole),
+    "epochs_to_tol": int or null (the first epoch with full_mse <= mse_ols * (1 + tol_rel))
 
 Every non-finite number, wherever it is (a diverged run's w, a reference that overflowed), is
 written as null: JSON has no NaN or inf.
@@ -82,12 +91,13 @@ def build(history: History, data: Data, ref: Reference, wall_s: float, *,
     from linreg.model import r2
 
     trained = history.epochs_run > 0  # not so only when interrupted in the first epoch
-    w, b = (history.w[-1], history.b[-1]) if trained else (history.w_start, history.b_start)
+    end = history.final  # the last epoch, or the best one restored (train.early_stopping)
+    w, b = (history.w[end], history.b[end]) if trained else (history.w_start, history.b_start)
     w_t = torch.tensor(w, dtype=data.X.dtype).reshape(-1, 1)
     b_t = torch.tensor([b], dtype=data.X.dtype)
 
     def last(values: list[float]) -> float | None:
-        return values[-1] if values else None
+        return values[end] if values else None
 
     reference, ridge = ref.ols, ref.ridge
     raw_w, raw_b = _original(w_t, b_t, scaler)
@@ -97,6 +107,10 @@ def build(history: History, data: Data, ref: Reference, wall_s: float, *,
         "status": history.status,
         "epochs_run": history.epochs_run,
         "steps": history.steps,
+        "stop_reason": history.stop_reason,
+        "best_epoch": history.best_epoch,
+        "restored_best": history.restored_best,
+        "epochs_to_tol": history.epochs_to_tol,
         "w": w,
         "b": b,
         "loss": {"train": last(history.train_loss), "full_mse": last(history.full_mse),
@@ -107,6 +121,8 @@ def build(history: History, data: Data, ref: Reference, wall_s: float, *,
             "w_true": data.w_true, "b_true": data.b_true,
             "w_ols": reference.w.reshape(-1).tolist(), "b_ols": float(reference.b),
             "mse_ols": reference.mse,
+            # least squares' MSE on the validation rows: what the exact fit generalizes to
+            "mse_ols_val": None if val is None else _mse(val, reference.w, reference.b),
             "se_ols": reference.se, "se_ols_raw": ref.raw.se,
             # the same in any units: from the raw rows, the data's own values
             "r2": ref.raw.r2, "resid_sd": ref.raw.resid_sd, "intercept": intercept,
@@ -132,6 +148,12 @@ def build(history: History, data: Data, ref: Reference, wall_s: float, *,
         "train_s": history.train_s,
         **({"interrupted_by": history.interrupted_by} if history.interrupted_by else {}),
     })
+
+
+def _mse(rows: Data, w, b) -> float:
+    """mean((X w + b - y)^2) in float64, from the rows' values."""
+    r = rows.X.double() @ w.double() + b.double() - rows.y.double()
+    return float((r * r).mean())
 
 
 def _original(w, b, scaler: Standardizer | None) -> tuple[list[float], float]:

@@ -299,3 +299,35 @@ def test_a_summary_with_long_names_is_widened_not_squeezed(tmp_path):
     draw(tmp_path / "summary.png", SummaryPicture(jobs, ["dataset.path", "seed"], "full_mse"))
     height, width = imread(tmp_path / "summary.png").shape[:2]
     assert height == 572 and width > 880  # 8 inches at 110 dpi, widened for the legend
+
+
+def test_fit_png_draws_the_polynomial_curve_not_a_line(compose_config, tmp_path, spy):
+    """dataset.poly_degree: the fitted, least-squares and true curves against x itself."""
+    result = run(compose_config(["+experiment=capacity", "dataset.poly_degree=10",
+                                 "train.epochs=300"]), tmp_path)
+    ((_, _, fig),) = spy["draw_fit"]
+    texts = legend_texts(fig)
+    assert {"linreg fit (degree 10)", "least squares (degree 10)", "true curve"} <= set(texts)
+    curves = {line.get_label(): line for line in fig.axes[0].get_lines()}
+    fit = curves["linreg fit (degree 10)"]
+    x, y = np.asarray(fit.get_xdata()), np.asarray(fit.get_ydata())
+    assert len(x) == 400  # a curve, not a segment
+    w, b = result["original_units"]["w"], result["original_units"]["b"]
+    expected = b + sum(c * x ** (k + 1) for k, c in enumerate(w))
+    assert np.allclose(y, expected, rtol=1e-4, atol=1e-3)
+    true = np.asarray(curves["true curve"].get_ydata())
+    assert np.allclose(true, 5 + 1.2 * x - 1.7 * x ** 2 + 5.6 / 6 * x ** 3)
+    assert fig.axes[0].get_xlabel() == "x" and is_picture(tmp_path / "fit.png")
+
+
+def test_loss_png_marks_early_stoppings_best_epoch(compose_config, tmp_path, spy):
+    result = run(compose_config(["train.val_fraction=0.25", "optimizer.lr=0.3",
+                                 "train.epochs=60", "train.early_stopping.patience=5",
+                                 "train.early_stopping.restore_best=true"]), tmp_path / "es")
+    run(compose_config(["train.epochs=3"]), tmp_path / "plain")
+    stopped, plain = (call[2] for call in spy["draw_loss"])
+    label = f"best epoch {result['best_epoch']} (early stopping), restored"
+    assert label in legend_texts(stopped)
+    (marker,) = [line for line in stopped.axes[0].get_lines() if line.get_label() == label]
+    assert list(marker.get_xdata()) == [result["best_epoch"]] * 2
+    assert not any("best epoch" in t for t in legend_texts(plain))
