@@ -33,7 +33,7 @@ from linreg.outputs import LEDGER, SWEEP_FILES, outputs_in, refusal, written_who
 from linreg.process.console import say
 from linreg.process.state import kept
 from linreg.records.runs import HIGHER_IS_BETTER, Job, Metric, find_runs, load
-from linreg.sweeps import compare, folders
+from linreg.sweeps import compare, folders, resume
 from linreg.sweeps.plan import PLAN_FILE, read_plan, sweep_plan
 
 log = logging.getLogger(__name__)
@@ -91,10 +91,13 @@ class SweepState:
     started: list[Path] = field(default_factory=list)  # sweep folders made, for `discard_empty`
     failure: LinregError | None = None  # set when the sweep ends with failed jobs
     running: DictConfig | None = None  # the sweep under way, for `summarise_so_far`
+    resuming: bool = False  # its folder holds an earlier run of it (sweeps/resume.py)
+    reused: int = 0  # jobs whose earlier results it keeps
 
     def reset(self) -> None:
         self.started.clear()
         self.failure = self.running = None
+        self.resuming, self.reused = False, 0
 
 
 SWEEP = kept(SweepState())
@@ -105,16 +108,26 @@ class SweepSummary(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         SWEEP.failure = None  # a sweep before this one, in this process, is not ours
+        SWEEP.resuming, SWEEP.reused = False, 0
         sweep_dir = LEDGER.claim(config.hydra.sweep.dir).folder
+        plan = sweep_plan(config)
         if earlier := outputs_in(sweep_dir, SWEEP_FILES):
             # raised through Hydra, which turns an Exception in a callback into a warning
-            raise Fatal(ConfigError(refusal(sweep_dir, earlier, "sweep", "hydra.sweep.dir")))
+            if not _can_resume(config):
+                raise Fatal(ConfigError(refusal(sweep_dir, earlier, "sweep", "hydra.sweep.dir")
+                                        + _how_to_resume(config)))
+            try:
+                resume.check_same(sweep_dir, plan, earlier)
+            except ConfigError as exc:
+                raise Fatal(exc) from None
+            SWEEP.resuming = True
         SWEEP.running = config
         try:
             sweep_dir.mkdir(parents=True, exist_ok=True)
             SWEEP.started.append(sweep_dir)
-            with written_whole(sweep_dir / PLAN_FILE) as f:
-                f.write(json.dumps(sweep_plan(config), indent=2) + "\n")
+            if not SWEEP.resuming:  # the same plan is there already: its file stays as it is
+                with written_whole(sweep_dir / PLAN_FILE) as f:
+                    f.write(json.dumps(plan, indent=2) + "\n")
         except OSError as exc:  # a folder that cannot be made, a full disk
             raise Fatal(unwritable_folder(exc, "hydra.sweep.dir", folder=sweep_dir)) from None
 
@@ -139,6 +152,9 @@ class SweepSummary(Callback):
         metric = metric.name if isinstance(metric, Metric) else str(metric)
         jobs = [load(folder) for folder in find_runs([sweep_dir])]
         say(compare.summarise(jobs, sweep_dir, metric, read_plan(sweep_dir).get("swept", [])))
+        if SWEEP.resuming:
+            say(f"resumed: {SWEEP.reused} of {len(jobs)} jobs reused from earlier runs of "
+                f"this sweep, {len(jobs) - SWEEP.reused} run now")
         say(f"summary: {sweep_dir / compare.CSV_FILE}, {sweep_dir / compare.PNG_FILE}")
         failed = sorted((job for job in jobs if job.status == "failed"), key=lambda j: j.num)
         if failed:
@@ -148,6 +164,22 @@ class SweepSummary(Callback):
                 f"{' '.join(first.overrides)}: {first.metrics.get('error')}); "
                 f"see {sweep_dir / compare.CSV_FILE}")
         SWEEP.running = None
+
+
+def _can_resume(config: DictConfig) -> bool:
+    """linreg's sweeper resumes a sweep; optuna's search resumes from its storage only."""
+    sweeper = str(OmegaConf.select(config, "hydra.sweeper._target_", default=""))
+    if sweeper.endswith("ComposeOnceSweeper"):
+        return True
+    return "optuna" in sweeper and bool(OmegaConf.select(config, "hydra.sweeper.storage"))
+
+
+def _how_to_resume(config: DictConfig) -> str:
+    sweeper = str(OmegaConf.select(config, "hydra.sweeper._target_", default=""))
+    if "optuna" in sweeper:
+        return (" (an optuna search continues only from its storage, e.g. "
+                "hydra.sweeper.storage=sqlite:///<sweep folder>/optuna.db)")
+    return ""
 
 
 def summarise_so_far() -> Path | None:
