@@ -32,8 +32,9 @@ from linreg.errors import ConfigError, Fatal, LinregError, unwritable_folder
 from linreg.outputs import LEDGER, SWEEP_FILES, outputs_in, refusal, written_whole
 from linreg.process.console import say
 from linreg.process.state import kept
+from linreg.process.stopping import STOP
 from linreg.records.runs import HIGHER_IS_BETTER, Job, Metric, find_runs, load
-from linreg.sweeps import compare, folders, resume
+from linreg.sweeps import compare, elsewhere, folders, resume
 from linreg.sweeps.plan import PLAN_FILE, read_plan, sweep_plan
 
 log = logging.getLogger(__name__)
@@ -122,6 +123,7 @@ class SweepSummary(Callback):
                 raise Fatal(exc) from None
             SWEEP.resuming = True
         SWEEP.running = config
+        elsewhere.mark()  # the job processes a launcher starts, told of a stop
         try:
             sweep_dir.mkdir(parents=True, exist_ok=True)
             SWEEP.started.append(sweep_dir)
@@ -194,6 +196,14 @@ def summarise_so_far() -> Path | None:
         return None
     SweepSummary().on_multirun_end(config)
     return Path(config.hydra.sweep.dir).resolve()
+
+
+def stop_jobs_elsewhere(signum: int) -> None:
+    """After a signal (cli.py): the jobs running in other processes are told, and given what
+    is left of the stop's time to record their results (sweeps/elsewhere.py)."""
+    if (config := SWEEP.running) is not None:
+        elsewhere.stop_jobs(signum, Path(config.hydra.sweep.dir).resolve(),
+                            STOP.left(elsewhere.WAIT_S) or 0.0)
 
 
 def raise_if_jobs_failed() -> None:
