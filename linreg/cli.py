@@ -166,9 +166,8 @@ def _task(cfg: DictConfig) -> dict | float | str:
     if swept and not sweep.in_sweep():  # a lesson preset that sweeps, run without -m
         log.warning("this config sweeps %s: add -m to run every job; running one job with "
                     "the base settings", ", ".join(swept))
-    elsewhere = sweep.in_sweep() and sweep.SWEEP.running is None  # joblib's, submitit's jobs
-    if elsewhere:  # stopped as a run is; the result says so (sweeps/elsewhere.py)
-        _catch_signals()
+    if elsewhere := sweep.in_sweep() and sweep.SWEEP.running is None:  # joblib's, submitit's
+        _catch_signals()  # jobs: stopped as a run is, the result says so (sweeps/elsewhere.py)
     if sweep.in_sweep():
         LEDGER.claim_job(run_dir)
     started = time.perf_counter()
@@ -221,15 +220,14 @@ def _on_signal(signum: int, frame) -> None:
     exception could land in an import under way and break it (torch's, matplotlib's)."""
     sweep = sys.modules.get("linreg.sweeps.callback")
     again = STOP.signum is not None
-    if again and sweep is not None and sweep.in_sweep() and sweep.SWEEP.running is None:
-        return  # a job of a sweep elsewhere: its sweep passes on a Ctrl-C it has already had
+    if sweep is not None and sweep.in_sweep() and sweep.SWEEP.running is None:
+        return sweep.stop_job_elsewhere(signum)  # a job in a process of its own
     if not again:
         if COMMAND.run_dir is not None:
             STOP.ask(signum)
             return
         if sweep is not None and sweep.SWEEP.running is not None:  # jobs elsewhere (joblib,
-            STOP.ask(signum)  # submitit): tell them, give them time to record, stop waiting
-            sweep.stop_jobs_elsewhere(signum)
+            sweep.stop_jobs_elsewhere(signum)  # submitit): told, given time, not waited for
             raise Interrupted(signum)
     name = signal.Signals(signum).name
     _say(f"linreg: interrupted {'again ' if again else ''}by {name}: stopped at once; "
@@ -251,6 +249,8 @@ def _stop(stop: Interrupted) -> None:
     what = (f"the sweep stopped; summary of the jobs run so far in {sweep_dir}"
             if sweep_dir is not None else _where())
     _say(f"linreg: interrupted by {stop.signal_name}: {what}")
+    if sweep.SWEEP.told:  # not a minute of joblib's or submitit's clean-up (sweeps/elsewhere.py)
+        sweep.leave_now(stop.exit_status)
     sys.exit(stop.exit_status)
 
 

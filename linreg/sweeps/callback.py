@@ -17,9 +17,12 @@ The sweep's process state is `SWEEP`, reset for each command (process/state.py).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
+import os
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,7 +35,7 @@ from linreg.errors import ConfigError, Fatal, LinregError, unwritable_folder
 from linreg.outputs import LEDGER, SWEEP_FILES, outputs_in, refusal, written_whole
 from linreg.process.console import say
 from linreg.process.state import kept
-from linreg.process.stopping import STOP
+from linreg.process.stopping import AFTER_STOP_S, STOP
 from linreg.records.runs import HIGHER_IS_BETTER, Job, Metric, find_runs, load
 from linreg.sweeps import compare, elsewhere, folders, resume
 from linreg.sweeps.plan import PLAN_FILE, read_plan, sweep_plan
@@ -94,11 +97,12 @@ class SweepState:
     running: DictConfig | None = None  # the sweep under way, for `summarise_so_far`
     resuming: bool = False  # its folder holds an earlier run of it (sweeps/resume.py)
     reused: int = 0  # jobs whose earlier results it keeps
+    told: int = 0  # job processes told of a stop (sweeps/elsewhere.py)
 
     def reset(self) -> None:
         self.started.clear()
         self.failure = self.running = None
-        self.resuming, self.reused = False, 0
+        self.resuming, self.reused, self.told = False, 0, 0
 
 
 SWEEP = kept(SweepState())
@@ -199,11 +203,38 @@ def summarise_so_far() -> Path | None:
 
 
 def stop_jobs_elsewhere(signum: int) -> None:
-    """After a signal (cli.py): the jobs running in other processes are told, and given what
-    is left of the stop's time to record their results (sweeps/elsewhere.py)."""
+    """After a signal (cli.py), in the sweep's process: the stop recorded; the jobs running in
+    other processes told, and given part of the stop's time to record their results
+    (sweeps/elsewhere.py)."""
+    STOP.ask(signum)
     if (config := SWEEP.running) is not None:
-        elsewhere.stop_jobs(signum, Path(config.hydra.sweep.dir).resolve(),
-                            STOP.left(elsewhere.WAIT_S) or 0.0)
+        SWEEP.told = elsewhere.stop_jobs(signum, Path(config.hydra.sweep.dir).resolve(),
+                                         STOP.left(elsewhere.WAIT_S) or 0.0)
+
+
+def stop_job_elsewhere(signum: int) -> None:
+    """cli.py's signal handler, in a job's own process (a joblib worker, a submitit job): the
+    first signal stops the run, leaving no time for figures after it (the sweep waits for
+    metrics.json); a second, the sweep passing on a Ctrl-C the job already had, changes
+    nothing: the job ends with its parent (sweeps/watchdog.py)."""
+    if STOP.signum is not None:
+        return
+    try:
+        STOP.ask(signum)  # raises inside training
+    finally:
+        STOP.at = (STOP.at or 0.0) - AFTER_STOP_S
+
+
+def leave_now(status: int) -> None:
+    """End this process at once, the summary written: the jobs it told have recorded their
+    stop, and waiting on joblib's or submitit's clean-up would outlast the stop's time."""
+    from linreg.figures import drawing
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    drawing.stop(wait=False)
+    os._exit(status)
 
 
 def raise_if_jobs_failed() -> None:
