@@ -34,9 +34,6 @@ from hydra.core.override_parser.types import Override
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
-from linreg.sweeps import resume
-from linreg.sweeps.callback import SWEEP
-
 log = logging.getLogger(__name__)
 KEPT_AT_MOST = 256  # configs of about 0.2 MB each, between the check and the launch
 
@@ -53,6 +50,9 @@ class ComposeOnceSweeper(BasicSweeper):
 
     def sweep(self, arguments: list[str]) -> Any:
         """Hydra's BasicSweeper.sweep, launching only the jobs a resumed sweep still needs."""
+        from linreg.sweeps import resume  # here: Hydra imports this module for every command
+        from linreg.sweeps.callback import SWEEP
+
         assert self.config is not None and self.launcher is not None
         assert self.hydra_context is not None
         params = self._parse_config() + list(arguments)
@@ -82,8 +82,10 @@ class ComposeOnceSweeper(BasicSweeper):
             first += len(batch)
         return returns
 
-    def _look_at_jobs(self) -> resume.Jobs:
+    def _look_at_jobs(self) -> Any:
         """Every job of the sweep, composed and compared with its folder, before any runs."""
+        from linreg.sweeps import resume
+
         assert self.overrides is not None and self.hydra_context is not None
         loader = _Composed(self.hydra_context.config_loader)
         jobs = resume.Jobs()

@@ -186,3 +186,16 @@ def test_an_optuna_search_without_storage_is_not_resumed_into_its_folder(tmp_pat
     again = linreg(tmp_path, "-m", *args)
     assert again.returncode == 2
     assert "continues only from its storage" in again.stderr
+
+
+def test_a_job_killed_before_hydra_recorded_it_keeps_its_number_in_the_summary(tmp_path):
+    from linreg.records.runs import load
+
+    (tmp_path / "sweep.json").write_text('{"swept": ["seed"], "jobs": 12}')
+    job = tmp_path / "07_seed=7"
+    job.mkdir()
+    (job / "train.log").write_text("")  # as Hydra leaves it before writing .hydra/hydra.yaml
+    assert load(job).num == 7
+    alone = tmp_path / "elsewhere" / "07_seed=7"  # not in a sweep's folder: no number
+    alone.mkdir(parents=True)
+    assert load(alone).num is None
