@@ -92,7 +92,8 @@ class ComposeOnceSweeper(BasicSweeper):
         num = 0
         for batch in self.overrides:
             for overrides in batch:
-                resume.look_at(num, loader.compose(self.config, list(overrides)), jobs)
+                if not resume.never_started(self.config, num, list(overrides)):
+                    resume.look_at(num, loader.compose(self.config, list(overrides)), jobs)
                 num += 1
         return jobs
 
