@@ -1,19 +1,15 @@
 """The `linreg` command (and `python -m linreg`): Hydra parses the overrides, `run` does the work.
 
-Bad input ends with one line on stderr naming the key at fault and exit status 2, with no
-traceback; set LINREG_DEBUG=1 to see the traceback. In a sweep (`linreg -m ...`) a job that
-raises is recorded as status "failed" and the other jobs still run; the command then ends with
-one line saying how many failed, and exit status 1 (sweeps/callback.py). An output folder that
-cannot be written: one line naming it, exit status 2.
+Bad input, or an output folder that cannot be written: one line on stderr naming the key or
+folder, exit status 2, no traceback (LINREG_DEBUG=1 shows it). A sweep's job that raises is
+recorded as "failed", the others run, and the command ends with one line and exit status 1.
 
 Ctrl-C (SIGINT), SIGTERM or SIGHUP stops training where it is; the run records what it has
 (status "interrupted"), and the command ends with one line and exit status 130, 143 or 129,
-within two seconds (process/stopping.py). A sweep starts no further job and summarises the jobs
-run so far. A second signal while the results are being written leaves at once; one while
-linreg is still starting, too (nothing is recorded yet).
-
-Bad input or a fault removes only what this process made (linreg/outputs.py), and a folder
-that already holds a result is refused before any work.
+within two seconds (process/stopping.py). A sweep tells its jobs in other processes, starts no
+further job and summarises the jobs run so far. A second signal while the results are being
+written leaves at once; one while linreg is still starting, too (nothing is recorded yet).
+Bad input or a fault removes only what this process made (linreg/outputs.py).
 """
 
 from __future__ import annotations
@@ -169,6 +165,8 @@ def _task(cfg: DictConfig) -> dict | float | str:
     if swept and not sweep.in_sweep():  # a lesson preset that sweeps, run without -m
         log.warning("this config sweeps %s: add -m to run every job; running one job with "
                     "the base settings", ", ".join(swept))
+    if elsewhere := sweep.in_sweep() and sweep.SWEEP.running is None:  # joblib's, submitit's
+        _catch_signals()  # jobs: stopped as a run is, the result says so (sweeps/elsewhere.py)
     if sweep.in_sweep():
         LEDGER.claim_job(run_dir)
         board.job_started(Path(hydra_cfg.sweep.dir), cfg.summary.rank_by)  # TensorBoard's
@@ -193,7 +191,7 @@ def _task(cfg: DictConfig) -> dict | float | str:
         # nothing was recorded: leave no folder that looks like a result, nor half of one
         LEDGER.discard(run_dir)
         _fail(unwritable or exc)
-    if STOP.signum is not None:  # the results are written; now stop, and a sweep with it
+    if STOP.signum is not None and not elsewhere:  # results written: stop, and the sweep
         raise Interrupted(STOP.signum)
     log.info("w = %s, b = %s", _fmt(result["w"]), _fmt(result["b"]))
     log.info("train loss %s, full-data MSE %s (least squares %.4f), R^2 %s",
@@ -223,13 +221,14 @@ def _on_signal(signum: int, frame) -> None:
     exception could land in an import under way and break it (torch's, matplotlib's)."""
     sweep = sys.modules.get("linreg.sweeps.callback")
     again = STOP.signum is not None
+    if sweep is not None and sweep.in_sweep() and sweep.SWEEP.running is None:
+        return sweep.stop_job_elsewhere(signum)  # a job in a process of its own
     if not again:
         if COMMAND.run_dir is not None:
             STOP.ask(signum)
             return
-        if sweep is not None and sweep.SWEEP.running is not None:
-            # jobs run in other processes (joblib, submitit): stop waiting for them
-            STOP.ask(signum)
+        if sweep is not None and sweep.SWEEP.running is not None:  # jobs elsewhere (joblib,
+            sweep.stop_jobs_elsewhere(signum)  # submitit): told, given time, not waited for
             raise Interrupted(signum)
     name = signal.Signals(signum).name
     _say(f"linreg: interrupted {'again ' if again else ''}by {name}: stopped at once; "
@@ -251,6 +250,8 @@ def _stop(stop: Interrupted) -> None:
     what = (f"the sweep stopped; summary of the jobs run so far in {sweep_dir}"
             if sweep_dir is not None else _where())
     _say(f"linreg: interrupted by {stop.signal_name}: {what}")
+    if sweep.SWEEP.told:  # not a minute of joblib's or submitit's clean-up (sweeps/elsewhere.py)
+        sweep.leave_now(stop.exit_status)
     sys.exit(stop.exit_status)
 
 

@@ -136,9 +136,9 @@ class Ledger:
         if claim.existed:
             for name in outputs_in(folder, RUN_FILES + SWEEP_FILES):
                 if name not in claim.before:
-                    _remove(folder / name)
+                    remove(folder / name)
             return
-        _remove(folder)
+        remove(folder)
         for parent in folder.parents:
             if parent == claim.base or parent in claim.cwd.parents or parent == claim.cwd:
                 break
@@ -152,7 +152,7 @@ class Ledger:
         self.run_folder = None
 
 
-def _remove(path: Path) -> None:
+def remove(path: Path) -> None:
     if path.is_dir() and not path.is_symlink():
         shutil.rmtree(path, ignore_errors=True)
     else:

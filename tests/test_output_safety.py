@@ -54,9 +54,10 @@ ROWS = [
     Row("a sweep stopped by bad input, into a folder of the user's",
         ["-m", "hydra.sweep.dir=results", "train.batch_size=8,abc"],
         "train.batch_size", THESIS),
-    Row("a sweep into a folder that holds a sweep",
+    Row("a sweep into a folder that holds another sweep",
         ["-m", "hydra.sweep.dir=results", "seed=0,1", "train.epochs=2"],
-        "{cwd}/results: already holds a linreg sweep (multirun.yaml, summary.csv, summary.png, ...",
+        "{cwd}/results: already holds a different linreg sweep ('seed=0 train.epochs=2', now "
+        "'seed=0,1 train.epochs=2')",
         first=["-m", "hydra.sweep.dir=results", "seed=0", "train.epochs=2"]),
     Row("a run into a folder of the user's is fine", ["hydra.run.dir=results", "train.epochs=2"],
         "", THESIS, status=0,

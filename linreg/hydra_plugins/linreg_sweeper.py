@@ -8,14 +8,21 @@ jobs that differ only in values (seed=0,...,11) share one composition: each job 
 with its values set, as Hydra sets them, in a hundredth of the time.
 Other launchers (joblib, submitit) compose in their own processes, as they always do.
 
+Into the folder of an earlier run of the same sweep, it resumes (linreg/sweeps/resume.py):
+every job is looked at before any runs, and only the jobs without a complete result are
+launched, in runs of consecutive job numbers, so that each keeps its number and folder.
+
 Installed as `hydra_plugins.linreg_sweeper` (pyproject.toml), where Hydra looks for plugins.
 """
 
 from __future__ import annotations
 
 import copy
+import logging
+import time
 from collections import defaultdict
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 from hydra._internal.config_loader_impl import ConfigLoaderImpl, get_overrides_dirname
@@ -27,6 +34,7 @@ from hydra.core.override_parser.types import Override
 from hydra.types import HydraContext, TaskFunction
 from omegaconf import DictConfig, OmegaConf
 
+log = logging.getLogger(__name__)
 KEPT_AT_MOST = 256  # configs of about 0.2 MB each, between the check and the launch
 
 
@@ -40,11 +48,73 @@ class ComposeOnceSweeper(BasicSweeper):
             self.launcher.hydra_context = HydraContext(config_loader=self.composed,  # type: ignore[arg-type]
                                                        callbacks=hydra_context.callbacks)
 
+    def sweep(self, arguments: list[str]) -> Any:
+        """Hydra's BasicSweeper.sweep, launching only the jobs a resumed sweep still needs."""
+        from linreg.sweeps import resume  # here: Hydra imports this module for every command
+        from linreg.sweeps.callback import SWEEP
+
+        assert self.config is not None and self.launcher is not None
+        assert self.hydra_context is not None
+        params = self._parse_config() + list(arguments)
+        parser = OverridesParser.create(config_loader=self.hydra_context.config_loader)
+        self.overrides = self.split_arguments(parser.parse_overrides(params), self.max_batch_size)
+        jobs = self._look_at_jobs() if SWEEP.resuming else resume.Jobs()  # before any write
+        sweep_dir = Path(self.config.hydra.sweep.dir)
+        sweep_dir.mkdir(parents=True, exist_ok=True)
+        OmegaConf.save(self.config, sweep_dir / "multirun.yaml")
+        SWEEP.reused = len(jobs.reused)
+        returns = []
+        first = 0  # the number of the batch's first job
+        while not self.is_done():
+            batch = self.get_job_batch()
+            for start, stop in _runs(first, len(batch), jobs.reused):
+                part = batch[start - first:stop - first]
+                tic = time.perf_counter()
+                self.validate_batch_is_legal(part)
+                log.debug("validated %d jobs in %.2f s", len(part), time.perf_counter() - tic)
+                for num in range(start, stop):
+                    if num in jobs.again:
+                        resume.clear(jobs.again[num])
+                results = self.launcher.launch(part, initial_job_idx=start)
+                for r in results:
+                    _ = r.return_value  # raises if the job raised, as Hydra's sweeper does
+                returns.append(results)
+            first += len(batch)
+        return returns
+
+    def _look_at_jobs(self) -> Any:
+        """Every job of the sweep, composed and compared with its folder, before any runs."""
+        from linreg.sweeps import resume
+
+        assert self.overrides is not None and self.hydra_context is not None
+        loader = _Composed(self.hydra_context.config_loader)
+        jobs = resume.Jobs()
+        num = 0
+        for batch in self.overrides:
+            for overrides in batch:
+                if not resume.never_started(self.config, num, list(overrides)):
+                    resume.look_at(num, loader.compose(self.config, list(overrides)), jobs)
+                num += 1
+        return jobs
+
     def validate_batch_is_legal(self, batch: Sequence[Sequence[str]]) -> None:
         if self.composed is None:
             return super().validate_batch_is_legal(batch)
         for overrides in batch:  # as Hydra's check does, keeping what it composes
             self.composed.keep(self.config, list(overrides))
+
+
+def _runs(first: int, size: int, skipped: set[int]) -> list[tuple[int, int]]:
+    """The runs [start, stop) of consecutive job numbers in first..first+size-1 not skipped."""
+    runs: list[tuple[int, int]] = []
+    for num in range(first, first + size):
+        if num in skipped:
+            continue
+        if runs and runs[-1][1] == num:
+            runs[-1] = (runs[-1][0], num + 1)
+        else:
+            runs.append((num, num + 1))
+    return runs
 
 
 class _Composed:

@@ -113,7 +113,14 @@ def load(folder: Path) -> Job:
     config = flatten(_yaml(hydra_dir / "config.yaml") or {})
     job = (_yaml(hydra_dir / "hydra.yaml") or {}).get("hydra", {})
     num = job.get("job", {}).get("num") if job.get("mode") == "MULTIRUN" else None
+    if not job and (folder.parent / "sweep.json").is_file():  # a job killed before Hydra wrote
+        num = _leading_number(folder.name)  # hydra.yaml: its folder's name starts with it
     return Job(folder.resolve(), metrics, [str(o) for o in overrides], config, num)
+
+
+def _leading_number(name: str) -> int | None:
+    digits = name.split("_", 1)[0]
+    return int(digits) if digits.isdigit() else None
 
 
 def _yaml(path: Path) -> Any:

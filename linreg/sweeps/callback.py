@@ -17,9 +17,12 @@ The sweep's process state is `SWEEP`, reset for each command (process/state.py).
 
 from __future__ import annotations
 
+import contextlib
 import json
 import logging
 import math
+import os
+import sys
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -32,9 +35,10 @@ from linreg.errors import ConfigError, Fatal, LinregError, unwritable_folder
 from linreg.outputs import LEDGER, SWEEP_FILES, outputs_in, refusal, written_whole
 from linreg.process.console import say
 from linreg.process.state import kept
+from linreg.process.stopping import AFTER_STOP_S, STOP
 from linreg.records import event_files
 from linreg.records.runs import HIGHER_IS_BETTER, Job, Metric, find_runs, load
-from linreg.sweeps import compare, folders
+from linreg.sweeps import compare, elsewhere, folders, resume
 from linreg.sweeps.plan import PLAN_FILE, read_plan, sweep_plan
 
 log = logging.getLogger(__name__)
@@ -92,10 +96,14 @@ class SweepState:
     started: list[Path] = field(default_factory=list)  # sweep folders made, for `discard_empty`
     failure: LinregError | None = None  # set when the sweep ends with failed jobs
     running: DictConfig | None = None  # the sweep under way, for `summarise_so_far`
+    resuming: bool = False  # its folder holds an earlier run of it (sweeps/resume.py)
+    reused: int = 0  # jobs whose earlier results it keeps
+    told: int = 0  # job processes told of a stop (sweeps/elsewhere.py)
 
     def reset(self) -> None:
         self.started.clear()
         self.failure = self.running = None
+        self.resuming, self.reused, self.told = False, 0, 0
 
 
 SWEEP = kept(SweepState())
@@ -106,16 +114,27 @@ class SweepSummary(Callback):
 
     def on_multirun_start(self, config: DictConfig, **kwargs: Any) -> None:
         SWEEP.failure = None  # a sweep before this one, in this process, is not ours
+        SWEEP.resuming, SWEEP.reused = False, 0
         sweep_dir = LEDGER.claim(config.hydra.sweep.dir).folder
+        plan = sweep_plan(config)
         if earlier := outputs_in(sweep_dir, SWEEP_FILES):
             # raised through Hydra, which turns an Exception in a callback into a warning
-            raise Fatal(ConfigError(refusal(sweep_dir, earlier, "sweep", "hydra.sweep.dir")))
+            if not _can_resume(config):
+                raise Fatal(ConfigError(refusal(sweep_dir, earlier, "sweep", "hydra.sweep.dir")
+                                        + _how_to_resume(config)))
+            try:
+                resume.check_same(sweep_dir, plan, earlier)
+            except ConfigError as exc:
+                raise Fatal(exc) from None
+            SWEEP.resuming = True
         SWEEP.running = config
+        elsewhere.mark()  # the job processes a launcher starts, told of a stop
         try:
             sweep_dir.mkdir(parents=True, exist_ok=True)
             SWEEP.started.append(sweep_dir)
-            with written_whole(sweep_dir / PLAN_FILE) as f:
-                f.write(json.dumps(sweep_plan(config), indent=2) + "\n")
+            if not SWEEP.resuming:  # the same plan is there already: its file stays as it is
+                with written_whole(sweep_dir / PLAN_FILE) as f:
+                    f.write(json.dumps(plan, indent=2) + "\n")
         except OSError as exc:  # a folder that cannot be made, a full disk
             raise Fatal(unwritable_folder(exc, "hydra.sweep.dir", folder=sweep_dir)) from None
 
@@ -141,6 +160,9 @@ class SweepSummary(Callback):
         jobs = [load(folder) for folder in find_runs([sweep_dir])]
         say(compare.summarise(jobs, sweep_dir, metric, read_plan(sweep_dir).get("swept", [])))
         event_files.log_sweep_figures(sweep_dir)  # the same PNG bytes, in TensorBoard
+        if SWEEP.resuming:
+            say(f"resumed: {SWEEP.reused} of {len(jobs)} jobs reused from earlier runs of "
+                f"this sweep, {len(jobs) - SWEEP.reused} run now")
         say(f"summary: {sweep_dir / compare.CSV_FILE}, {sweep_dir / compare.PNG_FILE}")
         failed = sorted((job for job in jobs if job.status == "failed"), key=lambda j: j.num)
         if failed:
@@ -150,6 +172,22 @@ class SweepSummary(Callback):
                 f"{' '.join(first.overrides)}: {first.metrics.get('error')}); "
                 f"see {sweep_dir / compare.CSV_FILE}")
         SWEEP.running = None
+
+
+def _can_resume(config: DictConfig) -> bool:
+    """linreg's sweeper resumes a sweep; optuna's search resumes from its storage only."""
+    sweeper = str(OmegaConf.select(config, "hydra.sweeper._target_", default=""))
+    if sweeper.endswith("ComposeOnceSweeper"):
+        return True
+    return "optuna" in sweeper and bool(OmegaConf.select(config, "hydra.sweeper.storage"))
+
+
+def _how_to_resume(config: DictConfig) -> str:
+    sweeper = str(OmegaConf.select(config, "hydra.sweeper._target_", default=""))
+    if "optuna" in sweeper:
+        return (" (an optuna search continues only from its storage, e.g. "
+                "hydra.sweeper.storage=sqlite:///<sweep folder>/optuna.db)")
+    return ""
 
 
 def summarise_so_far() -> Path | None:
@@ -164,6 +202,41 @@ def summarise_so_far() -> Path | None:
         return None
     SweepSummary().on_multirun_end(config)
     return Path(config.hydra.sweep.dir).resolve()
+
+
+def stop_jobs_elsewhere(signum: int) -> None:
+    """After a signal (cli.py), in the sweep's process: the stop recorded; the jobs running in
+    other processes told, and given part of the stop's time to record their results
+    (sweeps/elsewhere.py)."""
+    STOP.ask(signum)
+    if (config := SWEEP.running) is not None:
+        SWEEP.told = elsewhere.stop_jobs(signum, Path(config.hydra.sweep.dir).resolve(),
+                                         STOP.left(elsewhere.WAIT_S) or 0.0)
+
+
+def stop_job_elsewhere(signum: int) -> None:
+    """cli.py's signal handler, in a job's own process (a joblib worker, a submitit job): the
+    first signal stops the run, leaving no time for figures after it (the sweep waits for
+    metrics.json); a second, the sweep passing on a Ctrl-C the job already had, changes
+    nothing: the job ends with its parent (sweeps/watchdog.py)."""
+    if STOP.signum is not None:
+        return
+    try:
+        STOP.ask(signum)  # raises inside training
+    finally:
+        STOP.at = (STOP.at or 0.0) - AFTER_STOP_S
+
+
+def leave_now(status: int) -> None:
+    """End this process at once, the summary written: the jobs it told have recorded their
+    stop, and waiting on joblib's or submitit's clean-up would outlast the stop's time."""
+    from linreg.figures import drawing
+
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(Exception):
+            stream.flush()
+    drawing.stop(wait=False)
+    os._exit(status)
 
 
 def raise_if_jobs_failed() -> None:
