@@ -161,13 +161,13 @@ def _task(cfg: DictConfig) -> dict | float | str:
 
     from linreg.runner import run  # after argument parsing: `linreg --help` stays quick
     from linreg.sweeps import callback as sweep
-    from linreg.sweeps import watchdog
+    from linreg.sweeps import scheduler, watchdog
 
     watchdog.watch_parent()  # a joblib worker ends soon after the command that started it
+    scheduler.catch_signals(_on_signal)  # a submitit job: SIGTERM stops it as it stops linreg
     hydra_cfg = HydraConfig.get()
     run_dir = COMMAND.run_dir = Path(hydra_cfg.runtime.output_dir)
-    swept = hydra_cfg.sweeper.get("params") or {}
-    if swept and not sweep.in_sweep():  # a lesson preset that sweeps, run without -m
+    if (swept := hydra_cfg.sweeper.get("params")) and not sweep.in_sweep():  # a preset that sweeps
         log.warning("this config sweeps %s: add -m to run every job; running one job with "
                     "the base settings", ", ".join(swept))
     if sweep.in_sweep():
@@ -192,8 +192,9 @@ def _task(cfg: DictConfig) -> dict | float | str:
         # nothing was recorded: leave no folder that looks like a result, nor half of one
         LEDGER.discard(run_dir)
         _fail(unwritable or exc)
-    if STOP.signum is not None:  # the results are written; now stop, and a sweep with it
-        raise Interrupted(STOP.signum)
+    # the results are written; now stop, and a sweep with it (in a submitit job: return)
+    if STOP.signum is not None and (cancelled := scheduler.stopped(run_dir, STOP.signum)):
+        return cancelled
     log.info("w = %s, b = %s", _fmt(result["w"]), _fmt(result["b"]))
     log.info("train loss %s, full-data MSE %s (least squares %.4f), R^2 %s",
              _fmt(result["loss"]["train"]), _fmt(result["loss"]["full_mse"]),
