@@ -31,6 +31,8 @@ import threading
 from collections.abc import Callable
 from pathlib import Path
 
+from linreg.process.stopping import STOP
+
 log = logging.getLogger(__name__)
 
 SACCT_S = 2.0  # at most this long asking sacct why the job was stopped, within KillWait
@@ -42,10 +44,19 @@ def in_job() -> bool:
 
 
 def catch_signals(on_stop: Callable) -> None:
-    """In a submitit job: SIGTERM goes to `on_stop` (cli.py's handler); SIGUSR2 is only logged."""
+    """In a submitit job: the first SIGTERM goes to `on_stop` (cli.py's handler), which stops
+    the run; a second one does not cut its recording short (the scheduler's SIGKILL ends
+    the job if it takes too long). SIGUSR2 is only logged."""
     if not in_job() or threading.current_thread() is not threading.main_thread():
         return
-    signal.signal(signal.SIGTERM, on_stop)
+
+    def on_sigterm(signum: int, frame) -> None:
+        if STOP.signum is None:
+            on_stop(signum, frame)
+        else:  # at a time limit the job gets two at once, from slurmstepd and from srun
+            log.info("SIGTERM again: ignored, the run is being recorded")
+
+    signal.signal(signal.SIGTERM, on_sigterm)
     signal.signal(signal.SIGUSR2, _near_limit)
 
 
