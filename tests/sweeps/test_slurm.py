@@ -11,6 +11,7 @@ telling submitit (and the job) how each ended, scancel, and the time limit's SIG
 from __future__ import annotations
 
 import csv
+import importlib.util
 import json
 import os
 import subprocess
@@ -97,8 +98,9 @@ def _states(env: dict[str, str], array: str) -> dict[str, str]:
 
 
 def _array_id(tmp_path: Path) -> str:
-    (script,) = (tmp_path / "sweep" / ".submitit").glob("*/*_submission.sh")
-    return script.parent.name
+    """The Slurm job array of the sweep in `tmp_path` (its latest, once resumed)."""
+    scripts = (tmp_path / "sweep" / ".submitit").glob("*/*_submission.sh")
+    return max((script.parent.name for script in scripts), key=int)
 
 
 def _wait_for_training(folder: Path, timeout: float = 120) -> None:
@@ -177,3 +179,30 @@ def test_a_job_at_its_time_limit_records_itself_as_interrupted(slurm, tmp_path):
     assert list(job.glob("events.out.tfevents.*")) and (job / "fit.png").is_file()
     log = (job / "train.log").read_text()
     assert "time limit is near (SIGUSR2)" in log and "job state: TIMEOUT" in log
+
+
+@pytest.mark.skipif(importlib.util.find_spec("linreg.sweeps.resume") is None,
+                    reason="needs sweep resume (issue 17, branch resume), not merged here yet")
+def test_a_cancelled_sweep_resumes_on_the_cluster(slurm, tmp_path):
+    # one job at a time (each takes every CPU): cancelled while job 1 trains and job 2 waits
+    cpus = _sh(slurm, "sinfo", "-h", "-o", "%c").split()[0]
+    sweep = ["optimizer.lr=0.05,0.1,0.2", "train.epochs=8000",
+             f"hydra.launcher.cpus_per_task={cpus}"]
+    first = _start(tmp_path, slurm, *sweep)
+    _wait_for_training(tmp_path / "sweep" / "1_lr=0.1")
+    _sh(slurm, "scancel", _array_id(tmp_path))
+    status, out, err = _finish(first)
+    assert status == 1, err
+    assert [r["status"] for r in _rows(tmp_path)] == ["ok", "failed", "failed"]
+    kept = tmp_path / "sweep" / "0_lr=0.05"
+    before = {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in kept.iterdir()}
+    # the same command again into the same folder: job 0 is reused, jobs 1 and 2 run again
+    status, out, err = _finish(_start(tmp_path, slurm, *sweep))
+    assert status == 0, err
+    assert "resumed: 1 of 3 jobs reused" in out
+    rows = _rows(tmp_path)
+    assert [(r["job"], r["status"], r["epochs_run"]) for r in rows] == \
+        [("0", "ok", "8000"), ("1", "ok", "8000"), ("2", "ok", "8000")]
+    assert {p.name: (p.read_bytes(), p.stat().st_mtime_ns) for p in kept.iterdir()} == before
+    array = _array_id(tmp_path)
+    assert sorted(_states(slurm, array)) == [f"{array}_0", f"{array}_1"]  # only the two ran
