@@ -80,7 +80,10 @@ def stopped(run_dir: Path, signum: int) -> str | None:
              state or "unknown")
     if not state.startswith("CANCELLED"):
         return None  # TIMEOUT, or someone's own SIGTERM: the run stays "interrupted"
-    record = metrics.read(run_dir)
+    try:
+        record = metrics.read(run_dir)
+    except (OSError, ValueError):  # nothing recorded (stopped before training began)
+        record = {"epochs_run": 0}
     reason = f"cancelled by the scheduler ({state}) after {record.get('epochs_run', 0)} epochs"
     record.update(status="failed", error=reason)
     metrics.write(run_dir, record)
