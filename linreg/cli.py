@@ -154,15 +154,15 @@ def _task(cfg: DictConfig) -> dict | float | str:
     from hydra.core.hydra_config import HydraConfig
 
     from linreg import board
-    from linreg.runner import run  # after argument parsing: `linreg --help` stays quick
+    from linreg.runner import report, run  # after parsing: `linreg --help` stays quick
     from linreg.sweeps import callback as sweep
-    from linreg.sweeps import watchdog
+    from linreg.sweeps import scheduler, watchdog
 
     watchdog.watch_parent()  # a joblib worker ends soon after the command that started it
+    scheduler.catch_signals(_on_signal)  # a submitit job: SIGTERM stops it as it stops linreg
     hydra_cfg = HydraConfig.get()
     run_dir = COMMAND.run_dir = Path(hydra_cfg.runtime.output_dir)
-    swept = hydra_cfg.sweeper.get("params") or {}
-    if swept and not sweep.in_sweep():  # a lesson preset that sweeps, run without -m
+    if (swept := hydra_cfg.sweeper.get("params")) and not sweep.in_sweep():  # a preset that sweeps
         log.warning("this config sweeps %s: add -m to run every job; running one job with "
                     "the base settings", ", ".join(swept))
     if elsewhere := sweep.in_sweep() and sweep.SWEEP.running is None:  # joblib's, submitit's
@@ -193,11 +193,10 @@ def _task(cfg: DictConfig) -> dict | float | str:
         _fail(unwritable or exc)
     if STOP.signum is not None and not elsewhere:  # results written: stop, and the sweep
         raise Interrupted(STOP.signum)
-    log.info("w = %s, b = %s", _fmt(result["w"]), _fmt(result["b"]))
-    log.info("train loss %s, full-data MSE %s (least squares %.4f), R^2 %s",
-             _fmt(result["loss"]["train"]), _fmt(result["loss"]["full_mse"]),
-             result["reference"]["mse_ols"], _fmt(result["r2"]))
-    log.info("status %s; run folder: %s", result["status"], run_dir.resolve())
+    if STOP.signum is not None and scheduler.in_job() and (  # a cancelled Slurm job: failed
+            cancelled := scheduler.stopped(run_dir, STOP.signum)):
+        return cancelled
+    report(result, run_dir)
     if sweep.in_sweep():
         return sweep.objective(result, cfg.summary.rank_by)  # what optuna optimises
     return result
@@ -291,11 +290,3 @@ def _fail(exc: BaseException) -> None:
     # a raise inside Hydra's job would be printed with "Error executing job"; exit directly
     _say(f"linreg: error: {one_line(exc)}")
     sys.exit(getattr(exc, "exit_status", USAGE_ERROR))
-
-
-def _fmt(value) -> str:
-    if isinstance(value, list):
-        return "[" + ", ".join(_fmt(v) for v in value) + "]"
-    if value is None:  # metrics.json holds null for inf and NaN
-        return "not finite"
-    return f"{value:.4f}" if abs(value) < 1e6 else f"{value:.4g}"

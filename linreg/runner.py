@@ -206,3 +206,20 @@ def _progress(epochs: int, quiet: bool) -> Iterator[Callable[[int, History], Non
             log.debug(_epoch_line(epoch, epochs, history))  # train.log only
 
         yield on_epoch
+
+
+def report(result: dict, run_dir: Path) -> None:
+    """The run's results, on the console and in train.log (cli.py, once no stop came)."""
+    log.info("w = %s, b = %s", _fmt(result["w"]), _fmt(result["b"]))
+    log.info("train loss %s, full-data MSE %s (least squares %.4f), R^2 %s",
+             _fmt(result["loss"]["train"]), _fmt(result["loss"]["full_mse"]),
+             result["reference"]["mse_ols"], _fmt(result["r2"]))
+    log.info("status %s; run folder: %s", result["status"], run_dir.resolve())
+
+
+def _fmt(value) -> str:
+    if isinstance(value, list):
+        return "[" + ", ".join(_fmt(v) for v in value) + "]"
+    if value is None:  # metrics.json holds null for inf and NaN
+        return "not finite"
+    return f"{value:.4f}" if abs(value) < 1e6 else f"{value:.4g}"

@@ -266,7 +266,12 @@ def test_slurm_example_config_composes_to_a_submitit_slurm_launcher():
     with initialize_config_module(version_base="1.3", config_module="linreg.conf"):
         cfg = compose("config", overrides=["hydra/launcher=slurm"], return_hydra_config=True)
     launcher = cfg.hydra.launcher
-    assert launcher._target_.endswith("submitit_launcher.SlurmLauncher")
+    from hydra_plugins.hydra_submitit_launcher.submitit_launcher import SlurmLauncher
+    from hydra_plugins.linreg_slurm import SlurmLauncher as Ours
+
+    # linreg's, over the plugin's (tests/sweeps/test_slurm.py runs it on a real cluster)
+    assert launcher._target_ == "hydra_plugins.linreg_slurm.SlurmLauncher"
+    assert issubclass(Ours, SlurmLauncher)
     assert launcher.timeout_min == 20 and launcher.array_parallelism == 32
     assert launcher.submitit_folder.endswith("/.submitit/%j")
 
