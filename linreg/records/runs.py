@@ -31,6 +31,7 @@ class Metric(enum.Enum):
     dist_ols = "distance of (w, b) from least squares"
     val_loss = "final loss on the held-out rows"
     w_error = "distance of w from the true w"
+    wb_error = "distance of (w, b) from the true (w, b)"
     wall_s = "wall time in seconds"
 
 
@@ -61,6 +62,12 @@ class Job:
                 return None
             pairs = [*zip(m["w"], ref["w_ols"], strict=True), (m["b"], ref["b_ols"])]
             return math.sqrt(sum((v - v_ols) ** 2 for v, v_ols in pairs))
+        if name == "wb_error":  # in the data's own units (metrics.json param_error)
+            error = m.get("param_error") or {}
+            if error.get("w") is None or error.get("b") is None:
+                return None
+            value = math.hypot(error["w"], error["b"])
+            return value if math.isfinite(value) else None
         losses = m.get("loss", {})
         value = {"full_mse": losses.get("full_mse"), "train_loss": losses.get("train"),
                  "r2": m.get("r2"), "wall_s": m.get("wall_s"), "val_loss": losses.get("val"),
