@@ -17,7 +17,8 @@ from typing import BinaryIO
 import numpy as np
 
 from linreg.figures.style import number_text, save, style
-from linreg.keys import format_value, short_names
+from linreg.figures.summary_panels import label_names
+from linreg.keys import format_value
 from linreg.records import path as run_path
 from linreg.records.groups import groups_of, has_repeats
 from linreg.records.runs import Job
@@ -33,7 +34,6 @@ class Route:
     w: list[float]
     b: list[float]
     status: str
-    per_step: bool  # a point after every step, not every epoch
     colour: int  # of its seed group
 
 
@@ -63,7 +63,7 @@ def landscape_of(jobs: list[Job], keys: list[str], lang: str = "en") -> Landscap
     record_of = {id(job): record for job, record in records}
     groups = groups_of([job for job, _ in records])
     grouped = has_repeats(groups)
-    names = short_names([k for k in keys if not (grouped and k == "seed")])
+    names = label_names([k for k in keys if not (grouped and k == "seed")])
     routes = []
     for colour, group in enumerate(groups):
         job = group.jobs[0]
@@ -73,31 +73,40 @@ def landscape_of(jobs: list[Job], keys: list[str], lang: str = "en") -> Landscap
             label += f" ({len(group.jobs)} seeds)"
         for i, job in enumerate(group.jobs):
             record = record_of[id(job)]
+            # one point per epoch: every step of many runs is a tangle (each run's
+            # trajectory.png has them all)
+            k = record["steps_per_epoch"]
+            at = [i for i, step in enumerate(record["step"]) if step % k == 0]
+            record = {**record, "w": [record["w"][i] for i in at],
+                      "b": [record["b"][i] for i in at]}
             routes.append(Route(
                 (label + ("" if job.status == "ok" else f" ({job.status})")) if i == 0 else "",
                 [math.nan if v is None else v for v in record["w"]],
                 [math.nan if v is None else v for v in record["b"]],
-                job.status, record["steps_per_epoch"] > 1, colour))
+                job.status, colour))
     return LandscapePicture(routes, first["mse_moments"], tuple(first["ols"]),
                             tuple(first["true"]) if first["true"] else None,
                             first["standardized"], lang)
 
 
 def view(picture: LandscapePicture) -> tuple[float, float, float]:
-    """(w centre, b centre, half width) of a square view holding every path's points within a
-    few times the farthest start's distance from least squares: a diverging path leaves it."""
+    """(w centre, b centre, half width) of a square view holding the starts, least squares,
+    the true (w, b) and the points of paths that did not diverge within 1.2 times the farthest
+    start's distance from least squares: a diverging path, or a wild one, leaves it."""
     ols = picture.ols
-    points = [(w, b) for r in picture.routes for w, b in zip(r.w, r.b, strict=True)
-              if math.isfinite(w) and math.isfinite(b)]
-    starts = [(r.w[0], r.b[0]) for r in picture.routes
-              if math.isfinite(r.w[0]) and math.isfinite(r.b[0])]
+
+    def finite(w: float, b: float) -> bool:
+        return math.isfinite(w) and math.isfinite(b)
+
+    starts = [(r.w[0], r.b[0]) for r in picture.routes if finite(r.w[0], r.b[0])]
     reach = max([math.dist(s, ols) for s in starts] + [1e-6])
-    near = [p for p in points if math.dist(p, ols) <= 3 * reach] + [ols]
-    if picture.true_wb is not None:
-        near.append(picture.true_wb)
+    near = [(w, b) for r in picture.routes if r.status != "diverged"
+            for w, b in zip(r.w, r.b, strict=True)
+            if finite(w, b) and math.dist((w, b), ols) <= 1.2 * reach]
+    near += [*starts, ols] + ([picture.true_wb] if picture.true_wb is not None else [])
     ws, bs = [p[0] for p in near], [p[1] for p in near]
     half = max(max(ws) - min(ws), max(bs) - min(bs), 1e-3 * max(abs(ols[0]), abs(ols[1]), 1))
-    return (min(ws) + max(ws)) / 2, (min(bs) + max(bs)) / 2, 0.6 * half
+    return (min(ws) + max(ws)) / 2, (min(bs) + max(bs)) / 2, 0.55 * half
 
 
 def mse(moments: list[float], w: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -124,7 +133,7 @@ def draw_landscape(target: Path | BinaryIO, picture: LandscapePicture):
         # fixed boxes: a square axes (SIDE inches), the colour bar right of it, the title
         # above, the legend below in two columns
         rows = math.ceil((n + 4) / 2)
-        legend_in, side, width = 0.22 * rows + 0.25, 5.4, 7.4
+        legend_in, side, width = 0.22 * rows + 0.25, 5.4, 7.9
         height = 0.5 + side + 0.6 + legend_in
         bottom = (0.6 + legend_in) / height
         fig = Figure(figsize=(width, height))
@@ -135,7 +144,7 @@ def draw_landscape(target: Path | BinaryIO, picture: LandscapePicture):
         levels = np.unique([low + (high - low) * (k / LEVELS) ** 2 for k in range(LEVELS + 1)])
         filled = ax.contourf(W, B, Z, levels=levels, cmap="Greys_r", alpha=0.4)
         ax.contour(W, B, Z, levels=levels, colors="white", linewidths=0.6)
-        fig.colorbar(filled, cax=bar, format="%.4g", label=f"{text['loss']} (mse)")
+        fig.colorbar(filled, cax=bar, format="%.3g", label=f"{text['loss']} (mse)")
         for route in picture.routes:
             colour = colours[route.colour]
             ok = [(w, b) for w, b in zip(route.w, route.b, strict=True)
@@ -143,8 +152,10 @@ def draw_landscape(target: Path | BinaryIO, picture: LandscapePicture):
             if not ok:
                 continue
             ws, bs = zip(*ok, strict=True)
-            ax.plot(ws, bs, "-", color=colour, lw=1.0 if route.per_step else 1.8, alpha=0.95,
-                    marker=None if route.per_step or len(ok) > 80 else ".", ms=4,
+            diverged = route.status == "diverged"  # under the others: it only leaves
+            ax.plot(ws, bs, "-", color=colour, lw=1.0 if diverged else 1.6,
+                    alpha=0.6 if diverged else 0.95, zorder=2 if diverged else 3,
+                    marker="." if len(ok) <= 80 else None, ms=4,
                     label=route.label or None)
             ax.plot(ws[0], bs[0], "o", color=colour, ms=8, mec="black", zorder=5)
             if route.status != "diverged":

@@ -75,7 +75,7 @@ LABELS = {
            "no_curve": " ({} failed: no curve)", "log_scale": " (log scale)",
            "final": "final {}", "against": "Final {} against {}", "x_diverged": "x: diverged",
            "off_scale": "^: off the scale", "seeds": "{} seeds", "mean_se": "mean ± 1 SE",
-           "lr_max": "stability limit lr_max = {}", "some_diverged": "{} diverged"},
+           "lr_max": "full-batch stability limit lr_max = {}", "some_diverged": "{} diverged"},
     "zh": {"data": "数据点", "val": "验证数据", "fit": "拟合直线", "true": "真实直线",
            "ols": "最小二乘", "fit_title": "线性回归拟合", "x": "特征值 X", "y": "标签值 Y",
            "last_finite": "最后有限的拟合 (第 {} 轮)", "actual": "实际值",
@@ -98,7 +98,7 @@ LABELS = {
            "no_curve": " ({} 次失败: 无曲线)", "log_scale": " (对数坐标)",
            "final": "最终 {}", "against": "最终 {} 与 {} 的关系", "x_diverged": "x: 发散",
            "off_scale": "^: 超出范围", "seeds": "{} 个种子", "mean_se": "均值 ± 1 标准误",
-           "lr_max": "稳定上限 lr_max = {}", "some_diverged": "{} 次发散"},
+           "lr_max": "全批量稳定上限 lr_max = {}", "some_diverged": "{} 次发散"},
 }
 
 # Families that draw Chinese, most common on Linux first (Debian: fonts-noto-cjk,

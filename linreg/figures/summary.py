@@ -15,8 +15,8 @@ from pathlib import Path
 from typing import TYPE_CHECKING
 
 from linreg.figures.style import save, style
-from linreg.figures.summary_panels import Entry, draw_against, draw_curves
-from linreg.keys import format_value, short_names
+from linreg.figures.summary_panels import Entry, draw_against, draw_curves, label_names
+from linreg.keys import format_value
 from linreg.records.groups import groups_of, has_repeats
 from linreg.records.runs import Job
 
@@ -72,7 +72,7 @@ def entries_of(jobs: list[Job], keys: list[str], seeds: str) -> list[Entry]:
     grouped = has_repeats(groups)
     shown = [k for k in keys if not (grouped and k == "seed")
              and len({format_value(g.jobs[0].value(k)) for g in groups}) > 1]
-    names = short_names(shown)
+    names = label_names(shown)
     labels = []
     for group in groups:
         job = group.jobs[0]
@@ -117,7 +117,7 @@ def draw(path: Path, picture: SummaryPicture, lang: str | None = None) -> Figure
             axes = [curves]
             if one_key:
                 axes.append(fig.add_subplot(len(rows), panels, r * panels + 2))
-                draw_against(axes[-1], entries, against[0], short_names(against)[against[0]],
+                draw_against(axes[-1], entries, against[0], label_names(against)[against[0]],
                              metric, text, title)
             handles, labels = curves.get_legend_handles_labels()
             columns = 1 + (len(handles) - 1) // PER_COLUMN

@@ -10,7 +10,7 @@ import statistics
 from dataclasses import dataclass
 
 from linreg.figures.style import plain_log_ticks, spread
-from linreg.keys import format_value
+from linreg.keys import format_value, short_names
 from linreg.records.groups import Group
 
 LR_KEYS = ("optimizer.lr",)  # the swept key whose stability limit (diagnostics.lr_max) is drawn
@@ -22,6 +22,14 @@ class Entry:
 
     group: Group
     label: str
+
+
+def label_names(keys: list[str]) -> dict[str, str]:
+    """keys.short_names, and a config group's last part: `momentum` for
+    `experiment/momentum` (unless two keys end alike)."""
+    names = short_names(keys)
+    last = {k: n.rsplit("/", 1)[-1] for k, n in names.items()}
+    return {k: s if list(last.values()).count(s) == 1 else names[k] for k, s in last.items()}
 
 
 def colours(n: int) -> list:
@@ -162,7 +170,7 @@ def _mark_lr_max(ax, jobs: list, swept: tuple[float, float], text: dict) -> None
     if len(limits) == 1 and swept[0] <= next(iter(limits)) <= swept[1]:
         (lr_max,) = limits
         ax.axvline(lr_max, color="tab:red", ls=":", lw=1.5)
-        ax.text(lr_max, 0.5, " " + text["lr_max"].format(f"{lr_max:.3g}"), rotation=90,
+        ax.text(lr_max, 0.72, " " + text["lr_max"].format(f"{lr_max:.3g}"), rotation=90,
                 transform=ax.get_xaxis_transform(), color="tab:red", ha="right", va="center",
                 fontsize="small")
 
