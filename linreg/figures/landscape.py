@@ -17,10 +17,8 @@ from typing import BinaryIO
 import numpy as np
 
 from linreg.figures.style import number_text, save, style
-from linreg.figures.summary_panels import label_names
-from linreg.keys import format_value
+from linreg.figures.summary import entries_of
 from linreg.records import path as run_path
-from linreg.records.groups import groups_of, has_repeats
 from linreg.records.runs import Job
 
 LANDSCAPE_FILE = "paths.png"
@@ -29,17 +27,13 @@ GRID, LEVELS = 161, 14
 
 
 @dataclass
-class Route:
-    label: str
-    w: list[float]
-    b: list[float]
-    status: str
-    colour: int  # of its seed group
-
-
-@dataclass
 class LandscapePicture:
-    routes: list[Route]
+    """paths.png in numbers: the runs (failed ones left out), their paths per epoch, and the
+    shared surface's five means; the labels are made when drawn, in the figure's language."""
+
+    jobs: list[Job]
+    keys: list[str]
+    paths: dict[str, tuple[list[float], list[float]]]  # by str(job.folder): w and b per epoch
     moments: list[float]  # mean x^2, x, x y, y, y^2 (records/path.py)
     ols: tuple[float, float]
     true_wb: tuple[float, float] | None
@@ -59,33 +53,16 @@ def landscape_of(jobs: list[Job], keys: list[str], lang: str = "en") -> Landscap
                 or None in record["mse_moments"] \
                 or not np.allclose(record["mse_moments"], first["mse_moments"], rtol=1e-9):
             return None
-    # a seed group's runs share a colour and one legend entry: "lr=0.1 (5 seeds)"
-    record_of = {id(job): record for job, record in records}
-    groups = groups_of([job for job, _ in records])
-    grouped = has_repeats(groups)
-    names = label_names([k for k in keys if not (grouped and k == "seed")])
-    routes = []
-    for colour, group in enumerate(groups):
-        job = group.jobs[0]
-        label = " ".join(f"{names[k]}={format_value(job.value(k))}" for k in names
-                         if job.value(k) is not None) or job.folder.name
-        if len(group.jobs) > 1:
-            label += f" ({len(group.jobs)} seeds)"
-        for i, job in enumerate(group.jobs):
-            record = record_of[id(job)]
-            # one point per epoch: every step of many runs is a tangle (each run's
-            # trajectory.png has them all)
-            k = record["steps_per_epoch"]
-            at = [i for i, step in enumerate(record["step"]) if step % k == 0]
-            record = {**record, "w": [record["w"][i] for i in at],
-                      "b": [record["b"][i] for i in at]}
-            routes.append(Route(
-                (label + ("" if job.status == "ok" else f" ({job.status})")) if i == 0 else "",
-                [math.nan if v is None else v for v in record["w"]],
-                [math.nan if v is None else v for v in record["b"]],
-                job.status, colour))
-    return LandscapePicture(routes, first["mse_moments"], tuple(first["ols"]),
-                            tuple(first["true"]) if first["true"] else None,
+    paths = {}
+    for job, record in records:
+        # one point per epoch: every step of many runs is a tangle (each run's
+        # trajectory.png has them all)
+        k = record["steps_per_epoch"]
+        at = [i for i, step in enumerate(record["step"]) if step % k == 0]
+        paths[str(job.folder)] = tuple([math.nan if (v := record[c][i]) is None else v
+                                        for i in at] for c in ("w", "b"))
+    return LandscapePicture([job for job, _ in records], keys, paths, first["mse_moments"],
+                            tuple(first["ols"]), tuple(first["true"]) if first["true"] else None,
                             first["standardized"], lang)
 
 
@@ -98,15 +75,32 @@ def view(picture: LandscapePicture) -> tuple[float, float, float]:
     def finite(w: float, b: float) -> bool:
         return math.isfinite(w) and math.isfinite(b)
 
-    starts = [(r.w[0], r.b[0]) for r in picture.routes if finite(r.w[0], r.b[0])]
+    routes = [(picture.paths[str(job.folder)], job.status) for job in picture.jobs]
+    starts = [(w[0], b[0]) for (w, b), _ in routes if finite(w[0], b[0])]
     reach = max([math.dist(s, ols) for s in starts] + [1e-6])
-    near = [(w, b) for r in picture.routes if r.status != "diverged"
-            for w, b in zip(r.w, r.b, strict=True)
-            if finite(w, b) and math.dist((w, b), ols) <= 1.2 * reach]
+    near = [(x, y) for (w, b), status in routes if status != "diverged"
+            for x, y in zip(w, b, strict=True)
+            if finite(x, y) and math.dist((x, y), ols) <= 1.2 * reach]
     near += [*starts, ols] + ([picture.true_wb] if picture.true_wb is not None else [])
     ws, bs = [p[0] for p in near], [p[1] for p in near]
     half = max(max(ws) - min(ws), max(bs) - min(bs), 1e-3 * max(abs(ols[0]), abs(ols[1]), 1))
     return (min(ws) + max(ws)) / 2, (min(bs) + max(bs)) / 2, 0.55 * half
+
+
+def _draw_path(ax, path: tuple[list[float], list[float]], diverged: bool, colour,
+               label: str | None) -> None:
+    """One run's path from its start (circle) to its end (square; none once diverged)."""
+    ok = [(w, b) for w, b in zip(*path, strict=True) if math.isfinite(w) and math.isfinite(b)]
+    if not ok:
+        return
+    ws, bs = zip(*ok, strict=True)
+    # a diverged path under the others, thinner: it only leaves the frame
+    ax.plot(ws, bs, "-", color=colour, lw=1.0 if diverged else 1.6, alpha=0.6 if diverged
+            else 0.95, zorder=2 if diverged else 3, marker="." if len(ok) <= 80 else None,
+            ms=4, label=label)
+    ax.plot(ws[0], bs[0], "o", color=colour, ms=8, mec="black", zorder=5)
+    if not diverged:
+        ax.plot(ws[-1], bs[-1], "s", color=colour, ms=7, mec="black", zorder=6)
 
 
 def mse(moments: list[float], w: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -126,11 +120,13 @@ def draw_landscape(target: Path | BinaryIO, picture: LandscapePicture):
                                                                           GRID)
     W, B = np.meshgrid(axis_w, axis_b, indexing="ij")
     Z = mse(picture.moments, W, B)
-    n = 1 + max(r.colour for r in picture.routes)
-    colours = [colormaps["tab10"](i) for i in range(n)] if n <= 10 else \
-        [colormaps["plasma"](0.9 * i / (n - 1)) for i in range(n)]
     with style(picture.lang) as text:
-        # fixed boxes: a square axes (SIDE inches), the colour bar right of it, the title
+        # a seed group's runs share a colour and one legend entry: "lr=0.1 (5 seeds)"
+        entries = entries_of(picture.jobs, picture.keys, text["seeds"])
+        n = len(entries)
+        colours = [colormaps["tab10"](i) for i in range(n)] if n <= 10 else \
+            [colormaps["plasma"](0.9 * i / (n - 1)) for i in range(n)]
+        # fixed boxes: a square axes (`side` inches), the colour bar right of it, the title
         # above, the legend below in two columns
         rows = math.ceil((n + 4) / 2)
         legend_in, side, width = 0.22 * rows + 0.25, 5.4, 7.9
@@ -145,21 +141,10 @@ def draw_landscape(target: Path | BinaryIO, picture: LandscapePicture):
         filled = ax.contourf(W, B, Z, levels=levels, cmap="Greys_r", alpha=0.4)
         ax.contour(W, B, Z, levels=levels, colors="white", linewidths=0.6)
         fig.colorbar(filled, cax=bar, format="%.3g", label=f"{text['loss']} (mse)")
-        for route in picture.routes:
-            colour = colours[route.colour]
-            ok = [(w, b) for w, b in zip(route.w, route.b, strict=True)
-                  if math.isfinite(w) and math.isfinite(b)]
-            if not ok:
-                continue
-            ws, bs = zip(*ok, strict=True)
-            diverged = route.status == "diverged"  # under the others: it only leaves
-            ax.plot(ws, bs, "-", color=colour, lw=1.0 if diverged else 1.6,
-                    alpha=0.6 if diverged else 0.95, zorder=2 if diverged else 3,
-                    marker="." if len(ok) <= 80 else None, ms=4,
-                    label=route.label or None)
-            ax.plot(ws[0], bs[0], "o", color=colour, ms=8, mec="black", zorder=5)
-            if route.status != "diverged":
-                ax.plot(ws[-1], bs[-1], "s", color=colour, ms=7, mec="black", zorder=6)
+        for entry, colour in zip(entries, colours, strict=True):
+            for i, job in enumerate(entry.group.jobs):
+                _draw_path(ax, picture.paths[str(job.folder)], job.status == "diverged",
+                           colour, entry.label if i == 0 else None)
         ax.plot(*picture.ols, "*", color="gold", ms=18, mec="black", zorder=7,
                 label=f"{text['ols']}: w = {number_text(picture.ols[0])}, "
                       f"b = {number_text(picture.ols[1])}")
@@ -174,7 +159,7 @@ def draw_landscape(target: Path | BinaryIO, picture: LandscapePicture):
         ax.set_aspect("equal")
         unit = f" ({text['standardized']} x)" if picture.standardized else ""
         ax.set(xlabel=f"w{unit}", ylabel="b")
-        ax.set_title(text["paths_title"].format(len(picture.routes)), fontsize="large")
+        ax.set_title(text["paths_title"].format(len(picture.jobs)), fontsize="large")
         fig.legend(loc="lower center", bbox_to_anchor=(0.5, 0.01), ncols=2, fontsize="small")
         save(fig, target, dpi=110)
     return fig  # for a test to read its labels

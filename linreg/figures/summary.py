@@ -83,13 +83,13 @@ def entries_of(jobs: list[Job], keys: list[str], seeds: str) -> list[Entry]:
     for group, label in zip(groups, labels, strict=True):
         if not label or labels.count(label) > 1:
             label = (f"{label} " if label else "") + group.jobs[0].folder.name
-        if len(group.jobs) > 1:
-            label += f" ({seeds.format(len(group.jobs))})"
         bad = [j.status for j in group.jobs if j.status != "ok"]
-        if bad and len(group.jobs) == 1:
-            label += f" ({bad[0]})"
-        elif bad:
-            label += f" ({', '.join(f'{bad.count(s)} {s}' for s in dict.fromkeys(bad))})"
+        if len(group.jobs) == 1:
+            label += f" ({bad[0]})" if bad else ""
+        else:  # "lr=1.5 (3 seeds, 3 diverged)"
+            parts = [seeds.format(len(group.jobs))]
+            parts += [f"{bad.count(s)} {s}" for s in dict.fromkeys(bad)]
+            label += f" ({', '.join(parts)})"
         entries.append(Entry(group, label))
     return entries
 

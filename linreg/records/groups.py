@@ -44,7 +44,7 @@ def spread_of(values: list[float]) -> Spread:
 
 @dataclass
 class Group:
-    """The runs of one seed group, in job order; `key` is Job.group."""
+    """The runs of one seed group, in job order; `key` is its first run's Job.group."""
 
     key: str
     jobs: list[Job]
@@ -75,7 +75,7 @@ def groups_of(jobs: list[Job]) -> list[Group]:
     """The seed groups of `jobs`, in the order of their first run."""
     by_key: dict[str, Group] = {}
     for job in jobs:
-        by_key.setdefault(job.group, Group(job.group, [])).jobs.append(job)
+        by_key.setdefault(job.same_but_seed, Group(job.group, [])).jobs.append(job)
     return list(by_key.values())
 
 

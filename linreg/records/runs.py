@@ -81,6 +81,17 @@ class Job:
         rule for summary_groups.csv, summary.png, the ranking and TensorBoard's HParams."""
         return " ".join(sorted(o for o in self.overrides if split_override(o)[0] != "seed"))
 
+    @property
+    def same_but_seed(self) -> str:
+        """What runs of one seed group share: the config read back without `seed` (and
+        without plot.* and summary.*, which change no number), so that `optimizer.lr=0.01`
+        said on one command line and left to its default on another are one group; the
+        `group` name when there is no config to read. records/groups.py groups by this."""
+        if not self.config:
+            return self.group
+        return repr(sorted((k, repr(v)) for k, v in self.config.items()
+                           if k != "seed" and not k.startswith(("plot.", "summary."))))
+
     def value(self, key: str) -> Any:
         """The value this run used for `key`: a config value, or a group's chosen option."""
         for candidate in (key, f"{key}.name"):
