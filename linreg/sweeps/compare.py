@@ -78,9 +78,11 @@ def summarise(jobs: list[Job], out_dir: Path, metric: str, keys: list[str] = ())
     if (landscape := landscape_of(jobs, keys, lang)) is not None:
         pictures[LANDSCAPE_FILE] = landscape
     drawing.draw(out_dir, pictures, lang, after_stop_s=SUMMARY_AFTER_STOP_S)
-    if repeats:
-        return group_ranking_text(ranked_groups, group_keys, metric)
-    return ranking_text(ranked, keys, metric)
+    text = group_ranking_text(ranked_groups, group_keys, metric) if repeats \
+        else ranking_text(ranked, keys, metric)
+    if landscape is not None:
+        text += f"\n  ({LANDSCAPE_FILE}: every run's path on one loss surface)"
+    return text
 
 
 def write_csv(path: Path, jobs: list[Job], ranked: list[Job], keys: list[str]) -> None:
