@@ -19,6 +19,7 @@ import numpy as np
 from linreg.figures.style import number_text, save, style
 from linreg.figures.summary import entries_of
 from linreg.records import path as run_path
+from linreg.records.groups import groups_of
 from linreg.records.runs import Job
 
 LANDSCAPE_FILE = "paths.png"
@@ -42,10 +43,15 @@ class LandscapePicture:
 
 
 def landscape_of(jobs: list[Job], keys: list[str], lang: str = "en") -> LandscapePicture | None:
-    """paths.png's picture for these jobs, or None if they do not share one MSE surface: some
-    ran with several features, another loss or other data, or there are too few or too many."""
-    records = [(job, run_path.read(job.folder)) for job in jobs if job.status != "failed"]
-    if not 2 <= len(records) <= MAX_PATHS or any(r is None for _, r in records):
+    """paths.png's picture for these jobs, or None if they do not share one MSE surface (some
+    ran with several features, another loss or other data), there are too few or too many,
+    or they differ only in seed."""
+    finished = [job for job in jobs if job.status != "failed"]
+    # a sweep over seeds alone has nothing to label its paths by (and its summary.png says it)
+    if not 2 <= len(finished) <= MAX_PATHS or len(groups_of(finished)) < 2:
+        return None
+    records = [(job, run_path.read(job.folder)) for job in finished]
+    if any(r is None for _, r in records):
         return None
     first = records[0][1]
     for _, record in records:

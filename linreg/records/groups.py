@@ -80,8 +80,10 @@ def groups_of(jobs: list[Job]) -> list[Group]:
 
 
 def has_repeats(groups: list[Group]) -> bool:
-    """Whether any group holds more than one run: only then is there a spread to show."""
-    return any(len(group.jobs) > 1 for group in groups)
+    """Whether any group holds runs of more than one seed: only then is there a spread to
+    show. The same config run twice (a sweep's job and a single run, compared) is a repeat of
+    one number, not a spread: each run is then listed on its own."""
+    return any(len({repr(s) for s in group.seeds}) > 1 for group in groups)
 
 
 def rank_groups(groups: list[Group], metric: str) -> list[Group]:

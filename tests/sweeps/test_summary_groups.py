@@ -167,42 +167,45 @@ def test_runs_on_other_data_or_losses_get_no_paths_png(tmp_path):
 
 @pytest.fixture(scope="module")
 def mixed(tmp_path_factory):
-    """14 runs: diabetes and synthetic, three losses, two lrs, and two seeds of one config;
-    compared with linreg-compare."""
+    """16 runs, compared with linreg-compare: diabetes and synthetic x three losses x two lrs;
+    three seeds of one of those configs; Huber with delta 2 on one and on three features."""
     cwd = tmp_path_factory.mktemp("mixed")
-    (cwd / "a").mkdir()
-    grid = linreg(cwd / "a", "-m",
-                  "dataset=synthetic,diabetes", "loss=mse,huber,mae", "optimizer.lr=0.01,0.1",
-                  "train.epochs=2")
-    assert grid.returncode == 0, grid.stderr
-    (cwd / "b").mkdir()
-    pair = linreg(cwd / "b", "-m", "seed=0,1", "train.epochs=2")
-    assert pair.returncode == 0, pair.stderr
+    for name, args in (("a", ["dataset=synthetic,diabetes", "loss=mse,huber,mae",
+                              "optimizer.lr=0.01,0.1"]),
+                       ("b", ["seed=0,1"]),
+                       ("c", ["dataset.n_features=1,3", "loss=huber", "loss.delta=2.0"])):
+        (cwd / name).mkdir()
+        made = linreg(cwd / name, "-m", *args, "train.epochs=2")
+        assert made.returncode == 0, made.stderr
     out = cwd / "cmp"
-    result = linreg(cwd, str(cwd / "a"), str(cwd / "b"), "--out", str(out),
-                    command="linreg-compare")
+    folders = [cwd / name for name in "abc"]
+    result = linreg(cwd, *map(str, folders), "--out", str(out), command="linreg-compare")
     assert result.returncode == 0, result.stderr
-    return result, out, [cwd / "a", cwd / "b"]
+    return result, out, folders
 
 
 def test_compare_gives_each_data_set_its_own_panel_and_plain_unique_labels(mixed, tmp_path):
     result, out, folders = mixed
+    assert result.stdout.startswith("16 runs in 14 groups")
     height, width = imread(out / "summary.png").shape[:2]
-    assert width < 1100 and height == 2 * 572  # one row per data set, one panel each
+    assert width < 1100 and height == 3 * 572  # one row per data set, one panel each
     jobs = [load(f) for f in find_runs(folders)]
     keys = compare.swept_keys(jobs)
+    assert "loss.delta" in keys and "dataset.n_features" in keys
     fig = summary.draw(tmp_path / "s.png", summary.SummaryPicture(jobs, keys, "full_mse"))
     titles = [ax.get_title() for ax in fig.axes]
-    assert [t.split(":")[0] for t in titles] == ["synthetic", "diabetes (10 features)"]
-    synthetic, diabetes = legends(fig)
-    # 6 configs (the seed pair's seed 0 is the grid's first job: one group of 3), least
+    assert [t.split(":")[0] for t in titles] == [
+        "synthetic", "diabetes (10 features)", "synthetic (3 features)"]
+    synthetic, diabetes, three = legends(fig)
+    # 7 configs (the seed pair's seed 0 is the grid's first job: one group of 3), least
     # squares, the band's entry
-    assert len(synthetic) == 6 + 2 and "loss=mse lr=0.01 (3 seeds)" in synthetic
+    assert len(synthetic) == 7 + 2 and "loss=mse lr=0.01 (3 seeds)" in synthetic
     assert len(diabetes) == 6 + 1
-    for texts in (synthetic, diabetes):
+    for texts in (synthetic, diabetes, three):
         assert len(set(texts)) == len(texts)  # no duplicate labels
-        assert not [t for t in texts if t.endswith("=") or "= " in t or "delta" in t]
-    assert "loss=huber lr=0.1" in synthetic
+        assert not [t for t in texts if t.endswith("=") or "= " in t]  # no empty key
+    assert "loss=huber lr=0.1 delta=1" in synthetic and "loss=huber lr=0.01 delta=2" in synthetic
+    assert "loss=mse lr=0.1" in synthetic and not [t for t in diabetes if "delta" in t]
 
 
 def test_a_figure_stays_readable_for_many_runs(tmp_path, mixed):
@@ -214,7 +217,7 @@ def test_a_figure_stays_readable_for_many_runs(tmp_path, mixed):
     fig = summary.draw(tmp_path / "s.png", summary.SummaryPicture(
         many, compare.swept_keys(many), "full_mse"))
     width, height = fig.get_size_inches() * 110  # the dpi it is saved at
-    assert width < 2000 and height == pytest.approx(2 * 572)
+    assert width < 2000 and height == pytest.approx(3 * 572)
 
 
 def test_summary_png_speaks_the_runs_language(seeds, tmp_path, monkeypatch):
