@@ -66,12 +66,15 @@ def rows_of(jobs: list[Job]) -> list[tuple[str, list[Job]]]:
 
 
 def entries_of(jobs: list[Job], keys: list[str], seeds: str) -> list[Entry]:
-    """One legend entry per seed group of `jobs`, labelled by the keys that differ among them
-    (no key whose value is empty for this run); the folder's name where labels coincide."""
+    """One legend entry per seed group of `jobs`, labelled by the keys whose values differ
+    among them (no key whose value is empty for this run); the folder's name where labels
+    would coincide."""
     groups = groups_of(jobs)
     grouped = has_repeats(groups)
+    # a key some runs lack (loss.delta beside mse runs) is shown where its values differ,
+    # not because one option has it
     shown = [k for k in keys if not (grouped and k == "seed")
-             and len({format_value(g.jobs[0].value(k)) for g in groups}) > 1]
+             and len({format_value(g.jobs[0].value(k)) for g in groups} - {""}) > 1]
     names = label_names(shown)
     labels = []
     for group in groups:
