@@ -73,8 +73,9 @@ def entries_of(jobs: list[Job], keys: list[str], seeds: str) -> list[Entry]:
     grouped = has_repeats(groups)
     # a key some runs lack (loss.delta beside mse runs) is shown where its values differ,
     # not because one option has it
+    least = 1 if len(groups) == 1 else 2  # a row of one: all its values
     shown = [k for k in keys if not (grouped and k == "seed")
-             and len({format_value(g.jobs[0].value(k)) for g in groups} - {""}) > 1]
+             and len({format_value(g.jobs[0].value(k)) for g in groups} - {""}) >= least]
     names = label_names(shown)
     labels = []
     for group in groups:

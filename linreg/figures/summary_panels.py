@@ -98,7 +98,8 @@ def draw_curves(ax, entries: list[Entry], text: dict, title_prefix: str = "") ->
     ax.xaxis.set_major_locator(MaxNLocator(integer=True))
     failed = sum(job.status == "failed" for job in jobs)
     log = text["log_scale"] if ax.get_yscale() == "log" else ""  # linear when every MSE is 0
-    title = text["curves_title_val" if any_val else "curves_title"].format(len(jobs))
+    runs = text["one_run"] if len(jobs) == 1 else text["n_runs"].format(len(jobs))
+    title = text["curves_title_val" if any_val else "curves_title"].format(runs)
     ax.set(xlabel=text["epoch"], ylabel=f"MSE{log}",
            title=title_prefix + title + (text["no_curve"].format(failed) if failed else ""))
 
