@@ -187,8 +187,6 @@ def mixed(tmp_path_factory):
 def test_compare_gives_each_data_set_its_own_panel_and_plain_unique_labels(mixed, tmp_path):
     result, out, folders = mixed
     assert result.stdout.startswith("16 runs in 14 groups")
-    height, width = imread(out / "summary.png").shape[:2]
-    assert width < 1100 and height == 3 * 572  # one row per data set, one panel each
     jobs = [load(f) for f in find_runs(folders)]
     keys = compare.swept_keys(jobs)
     assert "loss.delta" in keys and "dataset.n_features" in keys
@@ -206,6 +204,8 @@ def test_compare_gives_each_data_set_its_own_panel_and_plain_unique_labels(mixed
         assert not [t for t in texts if t.endswith("=") or "= " in t]  # no empty key
     assert "loss=huber lr=0.1 delta=1" in synthetic and "loss=huber lr=0.01 delta=2" in synthetic
     assert "loss=mse lr=0.1" in synthetic and not [t for t in diabetes if "delta" in t]
+    height, width = imread(out / "summary.png").shape[:2]
+    assert width < 1100 and height == 3 * 572  # one row per data set, one panel each
 
 
 def test_a_figure_stays_readable_for_many_runs(tmp_path, mixed):
@@ -279,6 +279,9 @@ def test_robust_loss_ranks_by_the_distance_to_the_true_line(tmp_path):
         errors[row["loss"]] = math.hypot(m["param_error"]["w"], m["param_error"]["b"])
     ranked = sorted(rows, key=lambda r: int(r["rank"]))
     assert [r["loss"] for r in ranked] == sorted(errors, key=errors.get)
+    table = result.stdout[result.stdout.index("ranked by wb_error"):].splitlines()[2:5]
+    assert [(line.split()[2], line.split()[4]) for line in table] == [
+        (r["loss"], f"{errors[r['loss']]:.4g}") for r in ranked]  # rank job loss status wb_error
     assert ranked[-1]["loss"] == "mse"  # the outliers drag its line away
 
 
