@@ -34,7 +34,7 @@ RUN_FILES = (".hydra", LOG_FILE, METRICS_FILE, "fit.png", "loss.png", "trajector
              "path.json")
 # what a sweep writes into its own folder, beside the job folders
 SWEEP_FILES = ("sweep.json", "multirun.yaml", "summary.csv", "summary.png",
-               "summary_groups.csv", "paths.png")
+               "summary_groups.csv", "paths.png", "paths.gif")
 
 
 TMP_PREFIX = ".linreg-"  # a file being written, renamed to its name once whole

@@ -10,6 +10,7 @@ them (or over the data) gets no paths.png; its runs' own trajectory.png show the
 from __future__ import annotations
 
 import math
+import os
 from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
@@ -18,11 +19,13 @@ import numpy as np
 
 from linreg.figures.style import number_text, save, style
 from linreg.figures.summary import entries_of
+from linreg.outputs import written_whole
 from linreg.records import path as run_path
 from linreg.records.groups import groups_of
 from linreg.records.runs import Job
 
-LANDSCAPE_FILE = "paths.png"
+LANDSCAPE_FILE, ANIMATION_FILE = "paths.png", "paths.gif"
+GIF_FRAMES = 60
 MAX_PATHS = 20  # beyond this many paths one picture is a tangle
 GRID, LEVELS = 161, 14
 
@@ -40,6 +43,7 @@ class LandscapePicture:
     true_wb: tuple[float, float] | None
     standardized: bool
     lang: str = "en"
+    animate: bool = False  # paths.gif (plot.animate=true): the paths growing epoch by epoch
 
 
 def landscape_of(jobs: list[Job], keys: list[str], lang: str = "en") -> LandscapePicture | None:
@@ -98,15 +102,47 @@ def _draw_path(ax, path: tuple[list[float], list[float]], diverged: bool, colour
     """One run's path from its start (circle) to its end (square; none once diverged)."""
     ok = [(w, b) for w, b in zip(*path, strict=True) if math.isfinite(w) and math.isfinite(b)]
     if not ok:
-        return
+        return None
     ws, bs = zip(*ok, strict=True)
     # a diverged path under the others, thinner: it only leaves the frame
-    ax.plot(ws, bs, "-", color=colour, lw=1.0 if diverged else 1.6, alpha=0.6 if diverged
-            else 0.95, zorder=2 if diverged else 3, marker="." if len(ok) <= 80 else None,
-            ms=4, label=label)
+    (line,) = ax.plot(ws, bs, "-", color=colour, lw=1.0 if diverged else 1.6,
+                      alpha=0.6 if diverged else 0.95, zorder=2 if diverged else 3,
+                      marker="." if len(ok) <= 80 else None, ms=4, label=label)
     ax.plot(ws[0], bs[0], "o", color=colour, ms=8, mec="black", zorder=5)
+    end = None
     if not diverged:
-        ax.plot(ws[-1], bs[-1], "s", color=colour, ms=7, mec="black", zorder=6)
+        (end,) = ax.plot(ws[-1], bs[-1], "s", color=colour, ms=7, mec="black", zorder=6)
+    return line, end, ws, bs
+
+
+def _save_gif(fig, ax, drawn: list, target: Path | BinaryIO, epoch_word: str) -> None:
+    """paths.gif: the same figure, every path growing epoch by epoch (at most GIF_FRAMES
+    frames), the last frame held; through matplotlib's PillowWriter, no ffmpeg."""
+    import tempfile
+
+    from matplotlib.animation import PillowWriter
+
+    epochs = max(len(ws) for _, _, ws, _ in drawn)
+    frames = sorted({round(k) for k in np.linspace(0, epochs - 1, min(epochs, GIF_FRAMES))})
+    title = ax.get_title()
+    writer = PillowWriter(fps=10)
+    scratch = tempfile.TemporaryDirectory()  # the writer wants a file name; ours is whole
+    gif = Path(scratch.name) / ANIMATION_FILE
+    with scratch:
+        with writer.saving(fig, gif, dpi=80):
+            for k in frames + [frames[-1]] * 15:  # 1.5 s on the last frame
+                for line, end, ws, bs in drawn:
+                    line.set_data(ws[:k + 1], bs[:k + 1])
+                    if end is not None:
+                        end.set_visible(k >= len(ws) - 1)
+                ax.set_title(f"{title}, {epoch_word} {k}", fontsize="large")
+                writer.grab_frame()
+        data = gif.read_bytes()
+    if isinstance(target, str | os.PathLike):
+        with written_whole(Path(target), "wb") as f:
+            f.write(data)
+    else:
+        target.write(data)
 
 
 def mse(moments: list[float], w: np.ndarray, b: np.ndarray) -> np.ndarray:
@@ -147,10 +183,10 @@ def draw_landscape(target: Path | BinaryIO, picture: LandscapePicture):
         filled = ax.contourf(W, B, Z, levels=levels, cmap="Greys_r", alpha=0.4)
         ax.contour(W, B, Z, levels=levels, colors="white", linewidths=0.6)
         fig.colorbar(filled, cax=bar, format="%.3g", label=f"{text['loss']} (mse)")
-        for entry, colour in zip(entries, colours, strict=True):
-            for i, job in enumerate(entry.group.jobs):
-                _draw_path(ax, picture.paths[str(job.folder)], job.status == "diverged",
-                           colour, entry.label if i == 0 else None)
+        drawn = [_draw_path(ax, picture.paths[str(job.folder)], job.status == "diverged",
+                            colour, entry.label if i == 0 else None)
+                 for entry, colour in zip(entries, colours, strict=True)
+                 for i, job in enumerate(entry.group.jobs)]
         ax.plot(*picture.ols, "*", color="gold", ms=18, mec="black", zorder=7,
                 label=f"{text['ols']}: w = {number_text(picture.ols[0])}, "
                       f"b = {number_text(picture.ols[1])}")
@@ -167,5 +203,8 @@ def draw_landscape(target: Path | BinaryIO, picture: LandscapePicture):
         ax.set(xlabel=f"w{unit}", ylabel="b")
         ax.set_title(text["paths_title"].format(len(picture.jobs)), fontsize="large")
         fig.legend(loc="lower center", bbox_to_anchor=(0.5, 0.01), ncols=2, fontsize="small")
-        save(fig, target, dpi=110)
+        if picture.animate:
+            _save_gif(fig, ax, [d for d in drawn if d is not None], target, text["epoch"])
+        else:
+            save(fig, target, dpi=110)
     return fig  # for a test to read its labels

@@ -49,6 +49,7 @@ def spread(n: int, keep: Iterable[int] = ()) -> list[int]:
 @dataclass
 class PlotConfig:
     lang: str = field(default="en", metadata={"one_of": ("en", "zh")})  # labels of figures
+    animate: bool = False  # a sweep's paths.gif beside paths.png (figures/landscape.py)
 
 
 LABELS = {

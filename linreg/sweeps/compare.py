@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import json
 import os
 import sys
@@ -73,10 +74,12 @@ def summarise(jobs: list[Job], out_dir: Path, metric: str, keys: list[str] = ())
     langs = {job.config.get("plot.lang", "en") for job in jobs}
     lang = langs.pop() if len(langs) == 1 else "en"  # the runs' own labels, if they agree
     pictures = {PNG_FILE: SummaryPicture(jobs, keys, metric, lang=lang)}
-    from linreg.figures.landscape import LANDSCAPE_FILE, landscape_of
+    from linreg.figures.landscape import ANIMATION_FILE, LANDSCAPE_FILE, landscape_of
 
     if (landscape := landscape_of(jobs, keys, lang)) is not None:
         pictures[LANDSCAPE_FILE] = landscape
+        if any(job.config.get("plot.animate") for job in jobs):  # opt-in: a few seconds
+            pictures[ANIMATION_FILE] = dataclasses.replace(landscape, animate=True)
     drawing.draw(out_dir, pictures, lang, after_stop_s=SUMMARY_AFTER_STOP_S)
     text = group_ranking_text(ranked_groups, group_keys, metric) if repeats \
         else ranking_text(ranked, keys, metric)

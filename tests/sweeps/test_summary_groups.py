@@ -157,11 +157,28 @@ def test_paths_png_draws_every_path_on_the_shared_surface(seeds, tmp_path):
         jobs[0].metrics["loss"]["full_mse"], rel=1e-5)
 
 
+def test_plot_animate_adds_paths_gif_growing_epoch_by_epoch(tmp_path):
+    from PIL import Image
+
+    result = linreg(tmp_path, "-m", "optimizer.lr=0.01,0.1", "train.epochs=3", "plot.animate=true")
+    assert result.returncode == 0, result.stderr
+    folder = the_sweep(tmp_path)
+    with Image.open(folder / "paths.gif") as gif:
+        assert gif.format == "GIF" and gif.n_frames == 4  # the start, then 3 epochs
+        durations = []
+        for frame in range(gif.n_frames):
+            gif.seek(frame)
+            durations.append(gif.info["duration"])
+    assert durations[:3] == [100, 100, 100] and durations[3] >= 1500  # the end is held
+    assert (folder / "paths.png").exists()
+
+
 def test_runs_on_other_data_or_losses_get_no_paths_png(tmp_path):
     result = linreg(tmp_path, "-m", "loss=mse,huber", "train.epochs=2")
     assert result.returncode == 0, result.stderr
     folder = the_sweep(tmp_path)
     assert not (folder / "paths.png").exists() and not (folder / GROUPS_FILE).exists()
+    assert not (folder / "paths.gif").exists()  # opt-in: plot.animate
     assert (folder / "summary.png").exists()
 
 
