@@ -222,7 +222,9 @@ def test_compare_gives_each_data_set_its_own_panel_and_plain_unique_labels(mixed
     assert "loss=huber lr=0.1 delta=1" in synthetic and "loss=huber lr=0.01 delta=2" in synthetic
     assert "loss=mse lr=0.1" in synthetic and not [t for t in diabetes if "delta" in t]
     height, width = imread(out / "summary.png").shape[:2]
-    assert width < 1100 and height == 3 * 572  # one row per data set, one panel each
+    assert width < 1300 and height == 3 * 572  # one row per data set, one panel each
+    assert three == ["dataset=synthetic loss=huber lr=0.01 seed=0 n_features=3 delta=2",
+                     "least squares 232.9"]  # a row of one run: all its values
 
 
 def test_a_figure_stays_readable_for_many_runs(tmp_path, mixed):
