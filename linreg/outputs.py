@@ -30,10 +30,12 @@ METRICS_FILE = "metrics.json"
 LOG_FILE = "train.log"
 EVENTS_PREFIX = "events.out.tfevents."
 # what a run writes into its folder (Hydra's record, linreg's log, results and figures)
-RUN_FILES = (".hydra", LOG_FILE, METRICS_FILE, "fit.png", "loss.png", "trajectory.png")
+RUN_FILES = (".hydra", LOG_FILE, METRICS_FILE, "fit.png", "loss.png", "trajectory.png",
+             "path.json")
 SWEEP_RUN = "sweep"  # a sweep's own TensorBoard run (its experiment, its figures)
 # what a sweep writes into its own folder, beside the job folders
-SWEEP_FILES = ("sweep.json", "multirun.yaml", "summary.csv", "summary.png", SWEEP_RUN)
+SWEEP_FILES = ("sweep.json", "multirun.yaml", "summary.csv", "summary.png",
+               "summary_groups.csv", "paths.png", "paths.gif", SWEEP_RUN)
 
 
 TMP_PREFIX = ".linreg-"  # a file being written, renamed to its name once whole

@@ -25,12 +25,14 @@ from linreg.config import GROUPS, RunConfig, validate
 from linreg.data import prepare
 from linreg.figures import drawing, pictures
 from linreg.figures.requests import render
+from linreg.figures.trajectory import TRAJECTORY_FILE
 from linreg.init import initial_params
 from linreg.keys import flatten
 from linreg.optim import schedules
 from linreg.process.state import kept
 from linreg.process.stopping import STOP
 from linreg.records import events, hparams, metrics
+from linreg.records import path as run_path
 from linreg.train import History, batches_per_epoch, train
 
 if TYPE_CHECKING:
@@ -113,6 +115,8 @@ def run(cfg: DictConfig, run_dir: Path | None, quiet: bool = False, wait: bool =
     event_log.close(history, result)  # its final metrics are metrics.json's
     figures = pictures.of_run(settings, prepared, history, ref.ols, loss_fn, ref.ridge,
                               steps_per_epoch=steps // settings.train.epochs)
+    if run_dir is not None and TRAJECTORY_FILE in figures:  # for a sweep's paths.png
+        run_path.write(run_dir, pictures.path_record(prepared.train, figures[TRAJECTORY_FILE]))
     if run_dir is None:
         if png is not None:
             png.update(render(figures, settings.plot.lang))

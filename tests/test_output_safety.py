@@ -62,7 +62,7 @@ ROWS = [
     Row("a run into a folder of the user's is fine", ["hydra.run.dir=results", "train.epochs=2"],
         "", THESIS, status=0,
         left={"thesis.txt", ".hydra", "train.log", "metrics.json", "fit.png", "loss.png",
-              "trajectory.png", "events"}),
+              "trajectory.png", "path.json", "events"}),
 ]
 
 

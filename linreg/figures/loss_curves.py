@@ -62,7 +62,10 @@ def draw_loss(path: Path | BinaryIO, curves: LossCurves, lang: str = "en") -> Fi
         for values, label in lines:
             finite = [(e, v) for e, v in zip(epochs, values, strict=False) if math.isfinite(v)]
             if finite:
-                ax.plot(*zip(*finite, strict=True), marker=".", label=label)
+                # a dot per epoch shows where each epoch ended; on a long run they merge into
+                # a thick smear that hides the line
+                ax.plot(*zip(*finite, strict=True), marker="." if len(finite) <= 100 else None,
+                        label=label)
                 drawn += [v for _, v in finite]
         ols = [curves.ols_mse] if math.isfinite(curves.ols_mse) else []
         for value in ols:

@@ -78,6 +78,18 @@ def of_run(settings: Any, prepared: Prepared, history: History, reference: Least
     return pictures
 
 
+def path_record(data: Data, picture: PathPicture) -> dict[str, Any]:
+    """What path.json keeps of trajectory.png (records/path.py): the path drawn, and the five
+    means that give the training rows' MSE at any (w, b)."""
+    x, y = data.X[:, 0].double(), data.y[:, 0].double()
+    return {"loss": picture.loss_name, "standardized": picture.standardized,
+            "steps_per_epoch": picture.steps_per_epoch, "step": picture.step_numbers(),
+            "w": [w for w, _ in picture.route], "b": [b for _, b in picture.route],
+            "ols": list(picture.ols), "true": None if picture.true_wb is None
+            else list(picture.true_wb),
+            "mse_moments": [float(t.mean()) for t in (x * x, x, x * y, y, y * y)]}
+
+
 def _route(history: History, per_epoch: int) -> tuple[list[int], list[list[float]]]:
     """The steps drawn (style.spread, keeping those the figure marks) and [w, b] after each:
     of the traced path, or else the start and the parameters after each epoch."""

@@ -15,12 +15,12 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import BinaryIO
 
-from linreg.figures import fit, loss_curves, summary, trajectory
+from linreg.figures import fit, landscape, loss_curves, summary, trajectory
 from linreg.process.stopping import AFTER_STOP_S, STOP
 from linreg.records import event_files, metrics
 
 Picture = (fit.LineFit | fit.CurveFit | fit.PredictedFit | loss_curves.LossCurves
-           | trajectory.PathPicture | summary.SummaryPicture)
+           | trajectory.PathPicture | summary.SummaryPicture | landscape.LandscapePicture)
 REPLY_LENGTH = struct.Struct("<Q")  # each reply is its length, then its pickle
 
 log = logging.getLogger(__name__)
@@ -77,6 +77,8 @@ def draw_picture(target: Path | BinaryIO, picture: Picture, lang: str) -> None:
         trajectory.draw_trajectory(target, picture, lang)
     elif isinstance(picture, summary.SummaryPicture):
         summary.draw(target, picture)
+    elif isinstance(picture, landscape.LandscapePicture):
+        landscape.draw_landscape(target, picture)
     else:
         fit.draw_fit(target, picture, lang)
 

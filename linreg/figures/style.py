@@ -49,6 +49,7 @@ def spread(n: int, keep: Iterable[int] = ()) -> list[int]:
 @dataclass
 class PlotConfig:
     lang: str = field(default="en", metadata={"one_of": ("en", "zh")})  # labels of figures
+    animate: bool = False  # a sweep's paths.gif beside paths.png (figures/landscape.py)
 
 
 LABELS = {
@@ -71,7 +72,15 @@ LABELS = {
            "lowest": "lowest {} on the grid", "standardized": "standardized",
            "curve_title": "Loss over w (no intercept: b = 0) and the path of SGD",
            "degree": "degree", "true_curve": "true curve",
-           "best_epoch": "best epoch {} (early stopping)", "restored": ", restored"},
+           "best_epoch": "best epoch {} (early stopping)", "restored": ", restored",
+           "paths_title": "Every run's path on one loss surface ({} runs)",
+           "curves_title": "Full-data MSE per epoch, {}",
+           "curves_title_val": "MSE per epoch, {}: training rows (solid), held out (dashed)",
+           "n_runs": "{} runs", "one_run": "1 run",
+           "no_curve": " ({} failed: no curve)", "log_scale": " (log scale)",
+           "final": "final {}", "against": "Final {} against {}", "x_diverged": "x: diverged",
+           "off_scale": "^: off the scale", "seeds": "{} seeds", "mean_se": "mean ± 1 SE",
+           "lr_max": "full-batch stability limit lr_max = {}", "some_diverged": "{} diverged"},
     "zh": {"data": "数据点", "val": "验证数据", "fit": "拟合直线", "true": "真实直线",
            "ols": "最小二乘", "fit_title": "线性回归拟合", "x": "特征值 X", "y": "标签值 Y",
            "last_finite": "最后有限的拟合 (第 {} 轮)", "actual": "实际值",
@@ -90,7 +99,15 @@ LABELS = {
            "lowest": "{} 的最低点 (网格上)", "standardized": "标准化",
            "curve_title": "损失随 w 的变化 (无截距: b = 0) 与 SGD 的路径",
            "degree": "次数", "true_curve": "真实曲线",
-           "best_epoch": "最佳轮次 {} (早停)", "restored": ", 已恢复"},
+           "best_epoch": "最佳轮次 {} (早停)", "restored": ", 已恢复",
+           "paths_title": "所有运行在同一损失曲面上的路径 ({} 次运行)",
+           "curves_title": "全部数据的 MSE (每轮), {}",
+           "curves_title_val": "每轮的 MSE, {}: 训练数据 (实线), 验证数据 (虚线)",
+           "n_runs": "{} 次运行", "one_run": "1 次运行",
+           "no_curve": " ({} 次失败: 无曲线)", "log_scale": " (对数坐标)",
+           "final": "最终 {}", "against": "最终 {} 与 {} 的关系", "x_diverged": "x: 发散",
+           "off_scale": "^: 超出范围", "seeds": "{} 个种子", "mean_se": "均值 ± 1 标准误",
+           "lr_max": "全批量稳定上限 lr_max = {}", "some_diverged": "{} 次发散"},
 }
 
 # Families that draw Chinese, most common on Linux first (Debian: fonts-noto-cjk,

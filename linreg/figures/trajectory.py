@@ -63,11 +63,15 @@ def epoch_marks(epochs: int) -> list[int]:
 def _label_epochs(ax, p: PathPicture, centre: Line, half: float, word: str) -> None:
     """Small numbered dots after epochs 1, 2, 5, 10, 20, 50, ...: how far each epoch got."""
     at = dict(zip(p.step_numbers(), p.route, strict=True))
-    first = True
+    first, labelled = True, []
     for epoch in epoch_marks(max(at) // p.steps_per_epoch):
         w, b = at.get(epoch * p.steps_per_epoch, (math.nan, math.nan))
         if not (abs(w - centre[0]) < half and abs(b - centre[1]) < half):  # False for NaN
             continue
+        # a long run's later marks sit on top of each other near the minimum: one label there
+        if any(math.dist((w, b), q) < 0.06 * half for q in labelled):
+            continue
+        labelled.append((w, b))
         ax.plot(w, b, "o", color="black", ms=3.5, zorder=4, label=word if first else None)
         ax.annotate(str(epoch), (w, b), xytext=(4, -9), textcoords="offset points",
                     fontsize="x-small", color="black")

@@ -32,6 +32,7 @@ class Metric(enum.Enum):
     val_loss = "final loss on the held-out rows"
     r2_val = "R^2 on the held-out rows"
     w_error = "distance of w from the true w"
+    wb_error = "distance of (w, b) from the true (w, b)"
     wall_s = "wall time in seconds"
 
 
@@ -62,6 +63,12 @@ class Job:
                 return None
             pairs = [*zip(m["w"], ref["w_ols"], strict=True), (m["b"], ref["b_ols"])]
             return math.sqrt(sum((v - v_ols) ** 2 for v, v_ols in pairs))
+        if name == "wb_error":  # in the data's own units (metrics.json param_error)
+            error = m.get("param_error") or {}
+            if error.get("w") is None or error.get("b") is None:
+                return None
+            value = math.hypot(error["w"], error["b"])
+            return value if math.isfinite(value) else None
         losses = m.get("loss", {})
         value = {"full_mse": losses.get("full_mse"), "train_loss": losses.get("train"),
                  "r2": m.get("r2"), "wall_s": m.get("wall_s"), "val_loss": losses.get("val"),
@@ -74,6 +81,17 @@ class Job:
         only in seed share it ("optimizer.lr=0.1"; "" when only the seed was changed). One
         rule for summary_groups.csv, summary.png, the ranking and TensorBoard's HParams."""
         return " ".join(sorted(o for o in self.overrides if split_override(o)[0] != "seed"))
+
+    @property
+    def same_but_seed(self) -> str:
+        """What runs of one seed group share: the config read back without `seed` (and
+        without plot.* and summary.*, which change no number), so that `optimizer.lr=0.01`
+        said on one command line and left to its default on another are one group; the
+        `group` name when there is no config to read. records/groups.py groups by this."""
+        if not self.config:
+            return self.group
+        return repr(sorted((k, repr(v)) for k, v in self.config.items()
+                           if k != "seed" and not k.startswith(("plot.", "summary."))))
 
     def value(self, key: str) -> Any:
         """The value this run used for `key`: a config value, or a group's chosen option."""

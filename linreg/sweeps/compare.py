@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import json
 import os
 import sys
@@ -23,7 +24,9 @@ from typing import Any
 from linreg.errors import LinregError
 from linreg.keys import format_value, short_names, split_override
 from linreg.outputs import written_whole
+from linreg.records.groups import groups_of, has_repeats, rank_groups
 from linreg.records.runs import HIGHER_IS_BETTER, Job, Metric, find_runs, load
+from linreg.sweeps.grouped import GROUPS_FILE, group_ranking_text, write_groups_csv
 
 CSV_FILE, PNG_FILE = "summary.csv", "summary.png"
 
@@ -49,19 +52,40 @@ def rank(jobs: list[Job], metric: str) -> list[Job]:
 
 
 def summarise(jobs: list[Job], out_dir: Path, metric: str, keys: list[str] = ()) -> str:
-    """Write summary.csv and summary.png into `out_dir`; return the ranking as text."""
+    """Write summary.csv and summary.png into `out_dir` (and summary_groups.csv when some
+    runs differ only in seed); return the ranking as text: of the seed groups by their mean
+    when there are such groups, else of the runs. A one-feature sweep on shared data and MSE
+    also gets paths.png (figures/landscape.py)."""
     jobs = sorted(jobs, key=_num)
     keys = swept_keys(jobs, list(keys))
     ranked = rank(jobs, metric)
     out_dir.mkdir(parents=True, exist_ok=True)
     write_csv(out_dir / CSV_FILE, jobs, ranked, keys)
+    groups = groups_of(jobs)
+    repeats = has_repeats(groups)
+    group_keys = [k for k in keys if k != "seed"]
+    if repeats:
+        ranked_groups = rank_groups(groups, metric)
+        write_groups_csv(out_dir / GROUPS_FILE, ranked_groups, group_keys)
     from linreg.figures import drawing  # by the drawing process of a sweep, which has matplotlib
     from linreg.figures.summary import SummaryPicture
     from linreg.process.stopping import SUMMARY_AFTER_STOP_S
 
-    drawing.draw(out_dir, {PNG_FILE: SummaryPicture(jobs, keys, metric)}, "en",
-                 after_stop_s=SUMMARY_AFTER_STOP_S)
-    return ranking_text(ranked, keys, metric)
+    langs = {job.config.get("plot.lang", "en") for job in jobs}
+    lang = langs.pop() if len(langs) == 1 else "en"  # the runs' own labels, if they agree
+    pictures = {PNG_FILE: SummaryPicture(jobs, keys, metric, lang=lang)}
+    from linreg.figures.landscape import ANIMATION_FILE, LANDSCAPE_FILE, landscape_of
+
+    if (landscape := landscape_of(jobs, keys, lang)) is not None:
+        pictures[LANDSCAPE_FILE] = landscape
+        if any(job.config.get("plot.animate") for job in jobs):  # opt-in: a few seconds
+            pictures[ANIMATION_FILE] = dataclasses.replace(landscape, animate=True)
+    drawing.draw(out_dir, pictures, lang, after_stop_s=SUMMARY_AFTER_STOP_S)
+    text = group_ranking_text(ranked_groups, group_keys, metric) if repeats \
+        else ranking_text(ranked, keys, metric)
+    if landscape is not None:
+        text += f"\n  ({LANDSCAPE_FILE}: every run's path on one loss surface)"
+    return text
 
 
 def write_csv(path: Path, jobs: list[Job], ranked: list[Job], keys: list[str]) -> None:
