@@ -40,7 +40,7 @@ class Row:
 CSV = ["dataset=csv", "dataset.path=data.csv"]
 ROWS = [
     Row("unknown key", ["train.epoch=3"],
-        "train.epoch: unknown key (valid keys: batch_size, drop_last, dtype, epochs, shuffle",
+        "train.epoch: unknown key (valid keys: batch_size, drop_last, dtype, early_stopping,",
         elsewhere="test_cli_errors.py"),
     Row("wrong type", ["optimizer.lr=abc"],
         "optimizer.lr: Value 'abc' of type 'str' could not be converted to Float",
@@ -87,7 +87,7 @@ ROWS = [
         "{cwd}/data.csv: feature 'c' is constant (1) on the 3 training rows",
         csv="x,c,y\n1,1,2\n2,1,4\n3,1,7\n", elsewhere="test_datasets.py"),
     Row("a preset that does not exist", ["+experiment=nope"],
-        "experiment: unknown option 'nope' (choose from batch_size, data_size, init,"),
+        "experiment: unknown option 'nope' (choose from batch_size, capacity, data_size,"),
     # every float setting: finite and within float32's range, the dtype training computes in
     Row("lr beyond float32", ["optimizer.lr=1e308"], "optimizer.lr: must be within float32's "
         "range, ±3.4e+38 (training computes in float32), got 1e+308; train.dtype=float64 holds"),

@@ -191,7 +191,8 @@ ROWS = [
                        "but got '<stream end>' (while parsing a flow sequence on line 3)\n"),
     Row("HYDRA_FULL_ERROR=0", ["train.epoch=3"], env={"HYDRA_FULL_ERROR": "0"}, status=2,
         stderr=ERROR + "train.epoch: unknown key (valid keys: batch_size, drop_last, dtype, "
-                       "epochs, shuffle, val_fraction)\n"),
+                       "early_stopping, epochs, loader, shuffle, stop_at_tol, tol_rel, "
+                       "val_fraction)\n"),
     Row("hydra.job.chdir=true with bad input", ["hydra.job.chdir=true", "optimizer.lr=-1"],
         status=2, stderr=ERROR + "optimizer.lr: must be > 0, got -1.0\n"),
     Row("SIGKILL of a joblib sweep", ["-m", "hydra/launcher=joblib", "seed=0,1,2,3",
