@@ -6,44 +6,22 @@ user runs them; the figures are then rebuilt from the folders to read their labe
 
 from __future__ import annotations
 
-import csv
 import json
 import math
-import os
 import statistics
-import subprocess
-import sys
 import warnings
 from pathlib import Path
 
 import numpy as np
 import pytest
 from matplotlib.image import imread
+from test_sweep import linreg, read_csv, the_sweep  # the same helpers
 
 from linreg.figures import landscape, style, summary
 from linreg.records.groups import groups_of, spread_of
 from linreg.records.runs import Job, find_runs, load
 from linreg.sweeps import compare
 from linreg.sweeps.grouped import GROUPS_FILE
-
-TIMEOUT_S = 300
-
-
-def linreg(cwd: Path, *args: str, command: str = "linreg") -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("LINREG_DEBUG", "HYDRA_FULL_ERROR")}
-    exe = Path(sys.executable).parent / command
-    return subprocess.run([str(exe), *args], cwd=cwd, env=env, capture_output=True, text=True,
-                          timeout=TIMEOUT_S)
-
-
-def the_sweep(cwd: Path) -> Path:
-    (folder,) = cwd.glob("outputs/sweeps/*/*")
-    return folder
-
-
-def read_csv(path: Path) -> list[dict[str, str]]:
-    with open(path, newline="") as f:
-        return list(csv.DictReader(f))
 
 
 def jobs_in(folder: Path) -> list[Job]:
