@@ -153,11 +153,7 @@ def draw_trajectory(path: Path, picture: PathPicture, lang: str = "en") -> Figur
         ax.set_aspect("equal")  # equal units on both axes: the surface's true shape
         unit = f" ({text['standardized']} x)" if p.standardized else ""
         ax.set(xlabel=f"w{unit}", ylabel="b")
-        # the subtitle a size smaller: with momentum and weight decay it runs long
-        ax.set_title(text["path_title"], fontsize="large", pad=18 if p.subtitle else 6)
-        if p.subtitle:
-            ax.text(0.5, 1.01, p.subtitle, transform=ax.transAxes, ha="center", va="bottom",
-                    fontsize="medium")
+        _titles(ax, text["path_title"], p.subtitle)
         # below the axes: inside, it would hide part of the path
         fig.legend(fontsize="small", loc="lower center", bbox_to_anchor=(0.5, 0.01), ncol=2)
         save(fig, path)
@@ -218,10 +214,16 @@ def draw_curve(path: Path, p: PathPicture, lang: str = "en") -> Figure:
         ax.set_xlim(low, high)
         unit = f" ({text['standardized']} x)" if p.standardized else ""
         ax.set(xlabel=f"w{unit}", ylabel=f"{text['loss']} ({p.loss_name})")
-        ax.set_title(text["curve_title"], fontsize="large", pad=18 if p.subtitle else 6)
-        if p.subtitle:
-            ax.text(0.5, 1.01, p.subtitle, transform=ax.transAxes, ha="center", va="bottom",
-                    fontsize="medium")
+        _titles(ax, text["curve_title"], p.subtitle)
         fig.legend(fontsize="small", loc="lower center", bbox_to_anchor=(0.5, 0.01), ncol=2)
         save(fig, path)
     return fig
+
+
+def _titles(ax, title: str, subtitle: str) -> None:
+    """The title, and the subtitle a size smaller below it: with momentum, weight decay and a
+    schedule it runs long."""
+    ax.set_title(title, fontsize="large", pad=18 if subtitle else 6)
+    if subtitle:
+        ax.text(0.5, 1.01, subtitle, transform=ax.transAxes, ha="center", va="bottom",
+                fontsize="medium")
