@@ -28,6 +28,7 @@ import signal
 import subprocess
 import sys
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -35,6 +36,7 @@ from linreg.process.stopping import STOP
 
 log = logging.getLogger(__name__)
 
+STATE_WAIT_S = 2.0  # how long a stopped job waits for sacct to say why
 SACCT_S = 2.0  # at most this long asking sacct why the job was stopped, within KillWait
 
 
@@ -76,6 +78,14 @@ def stopped(run_dir: Path, signum: int) -> str | None:
     if not in_job():
         raise Interrupted(signum)
     state = job_state()
+    # slurmctld records a cancel or a time limit before it signals, but sacct asks slurmdbd,
+    # which may lag by a moment: ask again while the job still reads as running, within a
+    # part of KillWait (5 s here; 30 s by default) so that the record is kept
+    until = time.monotonic() + STATE_WAIT_S
+    while state in ("", "RUNNING") and os.environ.get("SUBMITIT_EXECUTOR") == "slurm" \
+            and time.monotonic() < until:
+        time.sleep(0.25)
+        state = job_state()
     log.info("stopped by %s; the scheduler's job state: %s", signal.Signals(signum).name,
              state or "unknown")
     if not state.startswith("CANCELLED"):

@@ -11,6 +11,7 @@ telling submitit (and the job) how each ended, scancel, and the time limit's SIG
 from __future__ import annotations
 
 import csv
+import getpass
 import importlib.util
 import json
 import os
@@ -61,6 +62,16 @@ def slurm() -> dict[str, str]:
     return env
 
 
+@pytest.fixture(autouse=True)
+def _nothing_left_running(request: pytest.FixtureRequest):
+    """After each test, whatever it left on the cluster is cancelled: a test that fails half
+    way must not leave a job training for the rest of the suite's CPU time."""
+    yield
+    if "slurm" in request.fixturenames and (env := _cluster_env()) is not None:
+        subprocess.run(["scancel", "--user", getpass.getuser()], env=env,
+                       capture_output=True, timeout=30)
+
+
 def _sh(env: dict[str, str], *args: str) -> str:
     return subprocess.run(args, env=env, capture_output=True, text=True, check=True,
                           timeout=30).stdout
@@ -84,15 +95,17 @@ def _rows(tmp_path: Path) -> list[dict[str, str]]:
         return list(csv.DictReader(f))
 
 
-def _states(env: dict[str, str], array: str) -> dict[str, str]:
-    """sacct's verdict on each task of a job array once they have all ended: {"12_0":
-    "COMPLETED", ...}. (A task's result comes back as soon as it is written, a moment before
-    its process and Slurm's step have ended.)"""
+def _states(env: dict[str, str], array: str, tasks: int = 1) -> dict[str, str]:
+    """sacct's verdict on each of the `tasks` tasks of a job array once they have all ended:
+    {"12_0": "COMPLETED", ...}. (A task's result comes back as soon as it is written, a moment
+    before its process and Slurm's step have ended; and slurmdbd, which sacct asks, may lag
+    behind slurmctld: at first it can list the array as one job.)"""
     until = time.monotonic() + 30
     while True:
         out = _sh(env, "sacct", "-n", "-X", "-P", "-o", "JobID,State", "-j", array)
         states = dict(line.split("|") for line in out.splitlines())
-        if time.monotonic() > until or not {"RUNNING", "COMPLETING"} & set(states.values()):
+        ended = not {"RUNNING", "COMPLETING", "PENDING"} & set(states.values())
+        if time.monotonic() > until or (ended and len(states) == tasks):
             return states
         time.sleep(0.5)
 
@@ -124,7 +137,8 @@ def test_a_job_array_runs_on_the_cluster_and_is_summarised(slurm, tmp_path):
     assert [(r["folder"], r["status"], r["epochs_run"]) for r in rows] == \
         [("0_lr=0.05", "ok", "2"), ("1_lr=0.1", "ok", "2")]
     array = _array_id(tmp_path)
-    assert _states(slurm, array) == {f"{array}_0": "COMPLETED", f"{array}_1": "COMPLETED"}
+    assert _states(slurm, array, tasks=2) == {f"{array}_0": "COMPLETED",
+                                              f"{array}_1": "COMPLETED"}
     script = (tmp_path / "sweep" / ".submitit" / array / f"{array}_submission.sh").read_text()
     for line in ("#SBATCH --array=0-1%2", "#SBATCH --time=20", "#SBATCH --cpus-per-task=1",
                  "#SBATCH --mem=1GB", "#SBATCH --job-name=linreg"):
@@ -165,7 +179,7 @@ def test_jobs_cancelled_with_scancel_are_failed_jobs_with_the_reason(slurm, tmp_
     trained = json.loads((tmp_path / "sweep" / "0_lr=0.05" / "metrics.json").read_text())
     assert trained["epochs_run"] > 100 and trained["interrupted_by"] == "SIGTERM"
     assert list((tmp_path / "sweep" / "0_lr=0.05").glob("events.out.tfevents.*"))
-    assert set(_states(slurm, array).values()) == {"CANCELLED by 0"}
+    assert set(_states(slurm, array, tasks=2).values()) == {"CANCELLED by 0"}
     assert not _sh(slurm, "squeue", "-h", "-j", array).strip()  # nothing left running
 
 
@@ -211,4 +225,5 @@ def test_a_cancelled_sweep_resumes_on_the_cluster(slurm, tmp_path):
         [("0", "ok", "4000"), ("1", "ok", "4000"), ("2", "ok", "4000")]
     assert _snapshot(kept) == before
     array = _array_id(tmp_path)
-    assert sorted(_states(slurm, array)) == [f"{array}_0", f"{array}_1"]  # only the two ran
+    # only the two ran again
+    assert sorted(_states(slurm, array, tasks=2)) == [f"{array}_0", f"{array}_1"]
