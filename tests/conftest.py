@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import subprocess
 import sys
 from collections.abc import Callable, Sequence
@@ -15,6 +16,12 @@ from omegaconf import DictConfig
 import linreg.config  # noqa: F401  (registers the schemas that conf/ names)
 
 CLI_TIMEOUT_S = 300  # generous: the machine's two cores are shared with other work
+
+# The tests press Ctrl-C as a user at a terminal does. A script that starts them in the
+# background (`bash .ci/run &`) hands them SIGINT ignored, which every CLI they start would
+# inherit, and linreg keeps an ignored signal ignored, as `nohup` asks: give it back its default
+if signal.getsignal(signal.SIGINT) is signal.SIG_IGN:
+    signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def compose_overrides(overrides: Sequence[str] = ()) -> DictConfig:
