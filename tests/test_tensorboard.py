@@ -17,6 +17,7 @@ import urllib.request
 from pathlib import Path
 
 import pytest
+from conftest import cli_env
 from tensorboard.backend.event_processing.event_accumulator import EventAccumulator
 from tensorboard.compat.tensorflow_stub.pywrap_tensorflow import masked_crc32c
 from tensorboard.plugins.hparams import plugin_data_pb2
@@ -32,9 +33,8 @@ STATUSES = ["STATUS_UNKNOWN", "STATUS_SUCCESS", "STATUS_FAILURE", "STATUS_RUNNIN
 
 
 def linreg(cwd: Path, *args: str) -> subprocess.CompletedProcess:
-    env = {k: v for k, v in os.environ.items() if k not in ("LINREG_DEBUG", "HYDRA_FULL_ERROR")}
     return subprocess.run([str(Path(sys.executable).parent / "linreg"), *args], cwd=cwd,
-                          env=env, capture_output=True, text=True, timeout=TIMEOUT_S)
+                          env=cli_env(), capture_output=True, text=True, timeout=TIMEOUT_S)
 
 
 @pytest.fixture(scope="module")

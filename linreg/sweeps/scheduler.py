@@ -82,8 +82,7 @@ def stopped(run_dir: Path, signum: int) -> str | None:
     # which may lag by a moment: ask again while the job still reads as running, within a
     # part of KillWait (5 s here; 30 s by default) so that the record is kept
     until = time.monotonic() + STATE_WAIT_S
-    while state in ("", "RUNNING") and os.environ.get("SUBMITIT_EXECUTOR") == "slurm" \
-            and time.monotonic() < until:
+    while state in ("", "RUNNING") and _on_slurm() and time.monotonic() < until:
         time.sleep(0.25)
         state = job_state()
     log.info("stopped by %s; the scheduler's job state: %s", signal.Signals(signum).name,
@@ -104,7 +103,7 @@ def job_state() -> str:
     """This Slurm job's state as sacct reports it ("CANCELLED by 0", "TIMEOUT"), or ""."""
     import submitit
 
-    if os.environ.get("SUBMITIT_EXECUTOR") != "slurm":  # submitit_local: no scheduler to ask
+    if not _on_slurm():  # submitit_local: no scheduler to ask
         return ""
     try:
         job_id = submitit.JobEnvironment().job_id  # "12_3" for a task of an array
@@ -113,3 +112,8 @@ def job_state() -> str:
     except (OSError, RuntimeError, subprocess.SubprocessError):  # no sacct, not a Slurm job
         return ""
     return out.strip().splitlines()[0].strip() if out.strip() else ""
+
+
+def _on_slurm() -> bool:
+    """A submitit job that Slurm runs (submitit_local's have no scheduler to ask)."""
+    return os.environ.get("SUBMITIT_EXECUTOR") == "slurm"
